@@ -1,0 +1,1 @@
+"""Conformance harness: pytest plugin and library (targets, Postgres provisioning, clients, oracle, reports)."""
