@@ -1,1 +1,4 @@
-"""Conformance harness: pytest plugin and library (targets, Postgres provisioning, clients, oracle, reports)."""
+"""Conformance harness: pytest plugin and library.
+
+Targets, Postgres provisioning, clients, the plan oracle, history checkers and reports.
+"""

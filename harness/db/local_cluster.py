@@ -1,0 +1,231 @@
+"""A throw-away PostgreSQL cluster from server binaries: initdb, start on loopback, stop, delete.
+
+Used by the `embedded` and `system` providers. The cluster lives in a fresh directory
+under `<tmp>/plan-conformance-pg/`; it listens on 127.0.0.1 and a free port only, with
+durability switched off (a test database needs speed, not crash safety). As root, the
+server runs as an unprivileged user (`postgres` if it exists, else `nobody`), because
+PostgreSQL refuses to run as root.
+
+Nothing is left behind: `stop()` shuts the server down and deletes the directory; the
+postmaster gets SIGQUIT if the harness process dies first (PR_SET_PDEATHSIG); and each
+start sweeps directories whose harness process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from harness.db.binaries import ServerBinaries, reachable_by_others, shared_copy
+from harness.db.errors import ProvisioningError
+
+CLUSTERS_ROOT = Path(tempfile.gettempdir()) / "plan-conformance-pg"
+OWNER_FILE = "owner.pid"
+SUPERUSER = "postgres"
+
+# Speed over durability, and enough connections for 8 claimers x xdist workers x services.
+SERVER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "300",
+    "shared_buffers": "128MB",
+    "log_min_messages": "warning",
+    "log_min_error_statement": "panic",
+}
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGQUIT (immediate shutdown) when the harness dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_os_user() -> str | None:
+    """The OS user the server runs as: None (ourselves) unless we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("PLAN_CONFORMANCE_PG_OS_USER"), "postgres", "nobody"):
+        if name:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                continue
+            return name
+    raise ProvisioningError(
+        "running as root, and neither a 'postgres' nor a 'nobody' user exists to run "
+        "PostgreSQL as; set PLAN_CONFORMANCE_PG_OS_USER to an unprivileged user"
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_abandoned_clusters(root: Path = CLUSTERS_ROOT) -> list[Path]:
+    """Stop and delete clusters whose harness process no longer exists."""
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for cluster_dir in root.glob("run-*"):
+        owner = cluster_dir / OWNER_FILE
+        try:
+            owner_pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            owner_pid = -1
+        if owner_pid > 0 and _pid_alive(owner_pid):
+            continue
+        postmaster = cluster_dir / "data" / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            server_pid = int(postmaster.read_text().splitlines()[0])
+            if _pid_alive(server_pid):
+                os.kill(server_pid, signal.SIGQUIT)
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+        removed.append(cluster_dir)
+    return removed
+
+
+@dataclass
+class LocalCluster:
+    """One cluster: `start()` returns when it accepts connections; `stop()` removes it all."""
+
+    binaries: ServerBinaries
+    root: Path = CLUSTERS_ROOT
+    directory: Path | None = None
+    port: int | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, *, ready_timeout: float = 30.0) -> None:
+        sweep_abandoned_clusters(self.root)
+        os_user = server_os_user()
+        binaries = self.binaries
+        if os_user is not None and not reachable_by_others(binaries.bin_dir):
+            binaries = shared_copy(binaries, self.root / "installs")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)
+        self.directory = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.root))
+        (self.directory / OWNER_FILE).write_text(str(os.getpid()))
+        data_dir = self.directory / "data"
+        if os_user is not None:
+            entry = pwd.getpwnam(os_user)
+            os.chown(self.directory, entry.pw_uid, entry.pw_gid)
+        try:
+            self._initdb(binaries, data_dir, os_user)
+            self._launch(binaries, data_dir, os_user, ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _initdb(self, binaries: ServerBinaries, data_dir: Path, os_user: str | None) -> None:
+        command = [
+            str(binaries.program("initdb")),
+            "-D",
+            str(data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+            "--no-instructions",
+        ]
+        result = subprocess.run(command, user=os_user, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ProvisioningError(
+                f"initdb ({binaries.origin}, {binaries.bin_dir}) failed with exit code "
+                f"{result.returncode}: {(result.stderr or result.stdout).strip()[-800:]}"
+            )
+
+    def _launch(
+        self, binaries: ServerBinaries, data_dir: Path, os_user: str | None, ready_timeout: float
+    ) -> None:
+        assert self.directory is not None
+        self.port = free_loopback_port()
+        command = [
+            str(binaries.program("postgres")),
+            "-D",
+            str(data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.directory),
+        ]
+        for name, value in SERVER_SETTINGS.items():
+            command += ["-c", f"{name}={value}"]
+        log_path = self.directory / "server.log"
+        with open(log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                command,
+                user=os_user,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if self._process.poll() is not None:
+                raise ProvisioningError(
+                    f"postgres ({binaries.origin}) exited with code {self._process.returncode} "
+                    f"at start: {log_path.read_text(errors='replace').strip()[-800:]}"
+                )
+            try:
+                with psycopg.connect(
+                    host="127.0.0.1",
+                    port=self.port,
+                    user=SUPERUSER,
+                    dbname="postgres",
+                    connect_timeout=2,
+                ):
+                    return
+            except psycopg.OperationalError as error:
+                if time.monotonic() > deadline:
+                    raise ProvisioningError(
+                        f"postgres ({binaries.origin}) did not accept connections on "
+                        f"127.0.0.1:{self.port} within {ready_timeout:.0f} s: {error}"
+                    ) from error
+                time.sleep(0.02)
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        """Fast shutdown (SIGINT), SIGKILL after `grace` seconds, then delete the directory."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None

@@ -1,0 +1,91 @@
+"""The database side of one pytest run: started once by the controller, shared with workers.
+
+The controller (the only process without xdist, the xdist controller with it) provisions
+the server and builds the template; each worker clones its own database from the
+template. The description travels to workers as plain JSON in `workerinput`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.db.migrations import MigrationSet
+from harness.db.providers import DatabaseRequest, provision
+from harness.db.scratch import ScratchDatabases
+from harness.db.server import PostgresServer
+
+
+@dataclass(frozen=True)
+class DatabaseRun:
+    """The server, the run's scratch databases and how long setting them up took."""
+
+    server: PostgresServer
+    scratch: ScratchDatabases
+    migrations_label: str
+    template_seconds: float
+    is_controller: bool
+
+    @classmethod
+    def start(cls, request: DatabaseRequest, migrations: MigrationSet) -> DatabaseRun:
+        server = provision(request)
+        scratch = ScratchDatabases(server, uuid.uuid4().hex[:10])
+        try:
+            seconds = scratch.build_template(migrations)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if not server.owns_server:
+                    scratch.drop_all()
+            server.stop()
+            raise
+        return cls(server, scratch, migrations.describe(), seconds, is_controller=True)
+
+    def close(self) -> None:
+        """Drop what the run created and stop what it started (controller only)."""
+        if not self.is_controller:
+            return
+        try:
+            if not self.server.owns_server:
+                self.scratch.drop_all()
+        finally:
+            self.server.stop()
+
+    def header(self) -> str:
+        total = self.server.startup_seconds + self.template_seconds
+        return (
+            f"database: {self.server.provider}, PostgreSQL {self.server.version}; "
+            f"start-up {self.server.startup_seconds:.2f} s + shim and migrations "
+            f"{self.template_seconds:.2f} s = {total:.2f} s; migrations: {self.migrations_label}"
+        )
+
+    def to_workerinput(self) -> dict[str, Any]:
+        return {
+            "provider": self.server.provider,
+            "version": self.server.version,
+            "conninfo": dict(self.server.conninfo),
+            "startup_seconds": self.server.startup_seconds,
+            "run_id": self.scratch.run_id,
+            "migrations_label": self.migrations_label,
+            "template_seconds": self.template_seconds,
+        }
+
+    @classmethod
+    def from_workerinput(cls, data: Mapping[str, Any]) -> DatabaseRun:
+        server = PostgresServer(
+            provider=data["provider"],
+            version=data["version"],
+            conninfo=data["conninfo"],
+            startup_seconds=data["startup_seconds"],
+            owns_server=False,
+            stop=lambda: None,
+        )
+        return cls(
+            server,
+            ScratchDatabases(server, data["run_id"]),
+            data["migrations_label"],
+            data["template_seconds"],
+            is_controller=False,
+        )

@@ -1,0 +1,81 @@
+-- What a Supabase database already has and our migrations (or an app's) rely on.
+-- Applied by the harness before the migrations; every object is created only where it
+-- is missing, so on a real Supabase database this script changes nothing.
+-- Sources: supabase/postgres initial schema and supabase/auth migrations (roles, default
+-- privileges, auth.uid/role/jwt reading request.jwt.claims).
+
+do $shim$
+begin
+    if not exists (select from pg_roles where rolname = 'anon') then
+        create role anon nologin noinherit;
+    end if;
+    if not exists (select from pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin noinherit;
+    end if;
+    if not exists (select from pg_roles where rolname = 'service_role') then
+        create role service_role nologin noinherit bypassrls;
+    end if;
+    if not exists (select from pg_roles where rolname = 'authenticator') then
+        create role authenticator login noinherit;
+    end if;
+end
+$shim$;
+
+grant anon, authenticated, service_role to authenticator;
+
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+
+create schema if not exists auth;
+grant usage on schema auth to anon, authenticated, service_role;
+
+-- A subset of GoTrue's auth.users with the same column names.
+create table if not exists auth.users (
+    id                  uuid primary key default gen_random_uuid(),
+    aud                 text default 'authenticated',
+    role                text default 'authenticated',
+    email               text unique,
+    encrypted_password  text,
+    email_confirmed_at  timestamptz,
+    raw_app_meta_data   jsonb default '{}'::jsonb,
+    raw_user_meta_data  jsonb default '{}'::jsonb,
+    last_sign_in_at     timestamptz,
+    created_at          timestamptz default now(),
+    updated_at          timestamptz default now()
+);
+
+do $shim$
+begin
+    if to_regprocedure('auth.uid()') is null then
+        create function auth.uid() returns uuid language sql stable as $fn$
+            select coalesce(
+                nullif(current_setting('request.jwt.claim.sub', true), ''),
+                (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+            )::uuid
+        $fn$;
+    end if;
+    if to_regprocedure('auth.role()') is null then
+        create function auth.role() returns text language sql stable as $fn$
+            select coalesce(
+                nullif(current_setting('request.jwt.claim.role', true), ''),
+                (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+            )::text
+        $fn$;
+    end if;
+    if to_regprocedure('auth.jwt()') is null then
+        create function auth.jwt() returns jsonb language sql stable as $fn$
+            select coalesce(
+                nullif(current_setting('request.jwt.claim', true), ''),
+                nullif(current_setting('request.jwt.claims', true), '')
+            )::jsonb
+        $fn$;
+    end if;
+end
+$shim$;
+
+grant execute on function auth.uid(), auth.role(), auth.jwt() to anon, authenticated, service_role;

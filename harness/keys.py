@@ -1,0 +1,13 @@
+"""Typed `config.stash` keys shared by the plugin and the fixtures."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from harness.config import HarnessConfig
+from harness.db.run import DatabaseRun
+
+HARNESS_CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+DATABASE_RUN_KEY = pytest.StashKey[Optional[DatabaseRun]]()  # noqa: UP045  (evaluated at runtime)

@@ -1,0 +1,73 @@
+"""The harness's command-line options, each with an ini twin, registered once in one group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option: `--name` on the command line, `name_with_underscores` in the ini file."""
+
+    name: str
+    help: str
+    default: str | None = None
+    flag: bool = False
+
+    @property
+    def dest(self) -> str:
+        return "conformance_" + self.name.replace("-", "_")
+
+    @property
+    def ini_name(self) -> str:
+        return "conformance_" + self.name.replace("-", "_")
+
+
+OPTIONS = (
+    OptionSpec("target", "where the suite runs: local (default), staging or url", "local"),
+    OptionSpec(
+        "db",
+        "PostgreSQL for the local stack: auto (default), embedded, system, testcontainers "
+        "or a DSN (postgresql://...); auto takes DATABASE_URL when set",
+        "auto",
+    ),
+    OptionSpec("db-image", "image for --db testcontainers", "postgres:16-alpine"),
+    OptionSpec(
+        "migrations",
+        "folder of SQL migrations to test instead of the reference ones (Supabase layout)",
+    ),
+    OptionSpec(
+        "seed",
+        "seed for generated users, fake-LLM draws and probabilities; 'random' picks one and prints it",
+        "20251130",
+    ),
+    OptionSpec(
+        "allow-destructive",
+        "let scenarios that act on the whole queue run against staging",
+        flag=True,
+    ),
+)
+
+
+def register(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "plan-generation conformance harness")
+    for spec in OPTIONS:
+        if spec.flag:
+            group.addoption(
+                f"--{spec.name}", dest=spec.dest, action="store_true", default=None, help=spec.help
+            )
+            parser.addini(spec.ini_name, spec.help, type="bool", default=False)
+        else:
+            group.addoption(f"--{spec.name}", dest=spec.dest, default=None, help=spec.help)
+            parser.addini(spec.ini_name, spec.help, default=spec.default)
+
+
+def value(config: pytest.Config, name: str) -> object:
+    """The command-line value, else the ini value, else the default."""
+    spec = next(spec for spec in OPTIONS if spec.name == name)
+    given = config.getoption(spec.dest)
+    if given is not None:
+        return given
+    return config.getini(spec.ini_name)

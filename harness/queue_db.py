@@ -1,0 +1,263 @@
+"""Direct SQL access to a target's queue tables, for database-level scenarios.
+
+Seeding and ageing rows happens as the database owner (the app's create path and the
+passing of time); every contract function is called as an API caller through
+`pgcaller`, exactly as PostgREST would call it, so grants and RLS are in force.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from pgcaller import Caller, as_caller
+
+Row = dict[str, Any]
+
+DEFAULT_INPUT: Mapping[str, Any] = {
+    "profile": {
+        "age": 30,
+        "sex": "female",
+        "heightCm": 168,
+        "weightKg": 62,
+        "goal": "general_fitness",
+        "activityLevel": "moderate",
+        "trainingDaysPerWeek": 3,
+        "equipment": ["dumbbells"],
+        "dietaryPreference": "Vegetarian",
+        "mealCount": 4,
+        "avoidExercises": [],
+        "supplements": [],
+    },
+    "targets": {"total_kcal": 2080, "protein_g": 99},
+}
+
+
+@dataclass(frozen=True)
+class QueueUser:
+    """A row of auth.users and the caller that acts as that user."""
+
+    id: str
+    email: str
+
+    @property
+    def caller(self) -> Caller:
+        return Caller.user(self.id, email=self.email)
+
+
+class QueueDatabase:
+    """One connection (autocommit, dict rows) to a database that has the queue contract."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn: psycopg.Connection[Row] = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def connect(self) -> psycopg.Connection[Row]:
+        """Another connection to the same database (for concurrency scenarios)."""
+        return psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row)
+
+    # -- seeding and time -------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty the queue, the plans and the users (scratch databases only)."""
+        self.conn.execute(
+            "truncate auth.users, public.plan_generation_jobs, public.weekly_base_plans cascade"
+        )
+
+    def create_user(self, email: str | None = None) -> QueueUser:
+        user_id = str(uuid.uuid4())
+        email = email or f"user-{user_id[:8]}@example.test"
+        self.conn.execute(
+            "insert into auth.users (id, email, email_confirmed_at) values (%s, %s, now())",
+            (user_id, email),
+        )
+        return QueueUser(user_id, email)
+
+    def insert_job(
+        self,
+        user: QueueUser,
+        *,
+        max_retries: int = 3,
+        job_input: Mapping[str, Any] | None = None,
+        created_ago: timedelta | None = None,
+    ) -> Row:
+        """A pending job, as create-plan-job would insert it."""
+        row = self.conn.execute(
+            """
+            insert into public.plan_generation_jobs (user_id, input, max_retries, created_at, updated_at)
+            values (%(user)s, %(input)s, %(max)s, now() - %(ago)s, now() - %(ago)s)
+            returning *
+            """,
+            {
+                "user": user.id,
+                "input": Jsonb(dict(job_input or DEFAULT_INPUT)),
+                "max": max_retries,
+                "ago": created_ago or timedelta(0),
+            },
+        ).fetchone()
+        assert row is not None
+        return row
+
+    def age(
+        self,
+        job_id: str,
+        *,
+        started: timedelta | None = None,
+        updated: timedelta | None = None,
+        created: timedelta | None = None,
+    ) -> Row:
+        """Move a job's timestamps into the past (how scenarios let time pass)."""
+        assignments = [
+            sql.SQL("{} = {} - {}").format(sql.Identifier(column), sql.Identifier(column), sql.Literal(delta))
+            for column, delta in (("started_at", started), ("updated_at", updated), ("created_at", created))
+            if delta is not None
+        ]
+        if not assignments:
+            raise ValueError("age() needs at least one of started, updated, created")
+        row = self.conn.execute(
+            sql.SQL("update public.plan_generation_jobs set {} where id = %s returning *").format(
+                sql.SQL(", ").join(assignments)
+            ),
+            (job_id,),
+        ).fetchone()
+        assert row is not None, f"no job {job_id}"
+        return row
+
+    # -- reading as the owner -----------------------------------------------------------
+
+    def job(self, job_id: str) -> Row:
+        row = self.conn.execute(
+            "select * from public.plan_generation_jobs where id = %s", (job_id,)
+        ).fetchone()
+        assert row is not None, f"no job {job_id}"
+        return row
+
+    def jobs(self) -> list[Row]:
+        return self.conn.execute(
+            "select * from public.plan_generation_jobs order by created_at, id"
+        ).fetchall()
+
+    def plans(self, user: QueueUser | None = None) -> list[Row]:
+        if user is None:
+            return self.conn.execute(
+                "select * from public.weekly_base_plans order by created_at, id"
+            ).fetchall()
+        return self.conn.execute(
+            "select * from public.weekly_base_plans where user_id = %s order by created_at, id",
+            (user.id,),
+        ).fetchall()
+
+    # -- calling the contract as a caller -------------------------------------------------
+
+    def rpc_rows(self, caller: Caller, function: str, **args: Any) -> list[Row]:
+        """`select * from public.<function>(name => value, ...)` as `caller`; composite
+        results that are null (no row) come back as an empty list."""
+        with as_caller(self.conn, caller, path=f"/rpc/{function}") as conn:
+            rows = conn.execute(_call(function, args, "select * from"), _params(args)).fetchall()
+        return [row for row in rows if any(value is not None for value in row.values())]
+
+    def rpc_row(self, caller: Caller, function: str, **args: Any) -> Row | None:
+        rows = self.rpc_rows(caller, function, **args)
+        assert len(rows) <= 1, f"{function} returned {len(rows)} rows"
+        return rows[0] if rows else None
+
+    def rpc_value(self, caller: Caller, function: str, **args: Any) -> Any:
+        """`select public.<function>(...)` as `caller`: a scalar or JSON result."""
+        with as_caller(self.conn, caller, path=f"/rpc/{function}") as conn:
+            row = conn.execute(_call(function, args, "select"), _params(args)).fetchone()
+        assert row is not None
+        return next(iter(row.values()))
+
+    # -- the worker's and the operator's calls, as service_role ---------------------------
+
+    def claim(self, worker_id: str = "worker-1") -> Row | None:
+        return self.rpc_row(Caller.service(), "claim_next_plan_job", p_worker_id=worker_id)
+
+    def fail(
+        self,
+        claimed: Row,
+        error_code: str = "AI_TIMEOUT",
+        message: str | None = None,
+        *,
+        retryable: bool = True,
+    ) -> Row:
+        row = self.rpc_row(
+            Caller.service(),
+            "fail_plan_job",
+            p_job_id=claimed["id"],
+            p_claim_token=claimed["claim_token"],
+            p_error_code=error_code,
+            p_error_message=message or f"{error_code} in a scenario",
+            p_retryable=retryable,
+        )
+        assert row is not None
+        return row
+
+    def complete(self, claimed: Row, plan: Mapping[str, Any] | None = None) -> Row:
+        row = self.rpc_row(
+            Caller.service(),
+            "complete_plan_job",
+            p_job_id=claimed["id"],
+            p_claim_token=claimed["claim_token"],
+            p_plan=dict(plan or sample_plan(str(claimed["id"]))),
+        )
+        assert row is not None
+        return row
+
+    def reset_stuck(self, stuck_after: timedelta = timedelta(minutes=10)) -> int:
+        return int(self.rpc_value(Caller.service(), "reset_stuck_plan_jobs", p_stuck_after=stuck_after))
+
+    def expire_stale(self, older_than: timedelta = timedelta(minutes=30)) -> int:
+        return int(self.rpc_value(Caller.service(), "expire_stale_pending_jobs", p_older_than=older_than))
+
+    def select_as(self, caller: Caller, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """A read-only query as `caller` (RLS applies), like a PostgREST GET."""
+        with as_caller(self.conn, caller, read_only=True, method="GET") as conn:
+            return conn.execute(query.encode(), params or {}).fetchall()
+
+    def execute_as(self, caller: Caller, statement: str, params: Mapping[str, Any] | None = None) -> int:
+        """A read-write statement as `caller` (grants and RLS apply); returns rows affected."""
+        with as_caller(self.conn, caller) as conn:
+            return conn.execute(statement.encode(), params or {}).rowcount
+
+
+def _call(function: str, args: Mapping[str, Any], verb: str) -> sql.Composed:
+    named = [sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in args]
+    return sql.SQL(verb + " {}.{}({})").format(
+        sql.Identifier("public"), sql.Identifier(function), sql.SQL(", ").join(named)
+    )
+
+
+def _params(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: Jsonb(value) if isinstance(value, dict | list) else value for name, value in args.items()}
+
+
+def sample_plan(label: str) -> dict[str, Any]:
+    """A JSON object standing in for a plan (the database does not validate plans)."""
+    return {"days": {}, "label": label}
+
+
+@contextmanager
+def refused(sqlstate: str) -> Iterator[list[psycopg.Error]]:
+    """Expect the block to raise a database error with this SQLSTATE (e.g. PT409, 42501)."""
+    caught: list[psycopg.Error] = []
+    try:
+        yield caught
+    except psycopg.Error as error:
+        if error.sqlstate != sqlstate:
+            raise AssertionError(f"expected SQLSTATE {sqlstate}, got {error.sqlstate}: {error}") from error
+        caught.append(error)
+    else:
+        raise AssertionError(f"expected SQLSTATE {sqlstate}, but the call succeeded")

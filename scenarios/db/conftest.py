@@ -1,0 +1,16 @@
+"""Database-level scenarios: the queue contract of DESIGN §3.1-3.3, straight in SQL.
+
+They need SQL access and ageable rows, and they act on the whole queue (claims take any
+pending job), so they are destructive: never run against staging unless asked.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "scenarios/db/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.needs("db", "clock"))
+            item.add_marker(pytest.mark.destructive)
