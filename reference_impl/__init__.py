@@ -1,1 +1,4 @@
-"""Reference implementation of the plan-generation job queue and pipeline behind a Supabase-compatible HTTP surface."""
+"""Reference implementation of the plan-generation job queue and pipeline.
+
+Served behind a Supabase-compatible HTTP surface (functions, REST, auth).
+"""

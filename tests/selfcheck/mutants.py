@@ -1,0 +1,132 @@
+"""Planted bugs: the seed's failures, written into copies of the reference migrations.
+
+Each mutant is a list of exact text edits. An edit that no longer matches (because the
+reference migrations changed) is an error, never a silent no-op: the self-check must
+keep proving that the suite catches each bug.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+FUNCTIONS = "20251130000100_plan_job_functions.sql"
+TABLES = "20251130000000_plan_generation_jobs.sql"
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    old: str
+    new: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    description: str
+    edits: tuple[Edit, ...]
+    caught_by: tuple[str, ...]  # test names (without parameters) that must fail
+
+    def write(self, source: Path, target: Path) -> None:
+        """Copy the migrations in `source` to `target` with the edits applied."""
+        shutil.copytree(source, target)
+        for edit in self.edits:
+            path = target / edit.file
+            text = path.read_text(encoding="utf-8")
+            found = text.count(edit.old)
+            if found != edit.count:
+                raise AssertionError(
+                    f"mutant {self.name}: expected {edit.count} occurrence(s) of {edit.old!r} "
+                    f"in {edit.file}, found {found}; update tests/selfcheck/mutants.py"
+                )
+            path.write_text(text.replace(edit.old, edit.new), encoding="utf-8")
+
+
+ONE_ATTEMPT_TOO_MANY = Mutant(
+    name="one_attempt_too_many",
+    description="fail_plan_job re-queues while retry_count <= max_retries (the seed's off-by-one), "
+    "and the table has no constraint that would catch it",
+    edits=(
+        Edit(
+            FUNCTIONS,
+            "v_retryable and v_attempt < max_retries",
+            "v_retryable and v_attempt <= max_retries",
+            2,
+        ),
+        Edit(
+            TABLES,
+            "    constraint plan_generation_jobs_retry_count_range\n"
+            "        check (retry_count between 0 and max_retries),\n"
+            "    constraint plan_generation_jobs_active_below_limit\n"
+            "        check (status not in ('pending', 'processing') or retry_count < max_retries),\n",
+            "",
+        ),
+    ),
+    caught_by=("test_job_failing_every_attempt_is_claimed_exactly_max_retries_times",),
+)
+
+RECOVERY_DOES_NOT_COUNT = Mutant(
+    name="recovery_does_not_count_the_attempt",
+    description="stuck recovery puts the job back to pending without counting the abandoned "
+    "attempt, so a poison job flips between pending and processing forever",
+    edits=(
+        Edit(FUNCTIONS, "set retry_count   = j.retry_count + 1,", "set retry_count   = j.retry_count,"),
+        Edit(
+            FUNCTIONS,
+            "status        = case when j.retry_count + 1 < j.max_retries then 'pending' else 'failed' end,",
+            "status        = 'pending',",
+        ),
+        Edit(
+            FUNCTIONS,
+            "completed_at  = case when j.retry_count + 1 < j.max_retries then null else now() end,",
+            "completed_at  = null,",
+        ),
+    ),
+    caught_by=(
+        "test_aged_processing_job_goes_back_to_pending_as_worker_timeout",
+        "test_poison_job_abandoned_on_every_attempt_ends_failed_after_max_retries",
+    ),
+)
+
+LATE_COMPLETION_ACCEPTED = Mutant(
+    name="late_completion_accepted_after_recovery",
+    description="complete_plan_job only checks that the job is not finished, not the claim "
+    "token, so a worker whose attempt was recovered still saves its plan",
+    edits=(
+        Edit(
+            FUNCTIONS,
+            "    if v_job.status <> 'processing' or v_job.claim_token is distinct from p_claim_token then\n"
+            "        raise exception 'plan job % is not held by this claim', p_job_id\n"
+            "            using errcode = 'PT409',\n"
+            "                  detail = format('status is %s; the claim token %s', v_job.status,\n"
+            "                                  case when v_job.claim_token is null then 'was cleared'\n"
+            "                                       else 'belongs to a newer attempt' end),\n"
+            "                  hint = 'the attempt was recovered, cancelled or already finished; "
+            "drop its result';\n"
+            "    end if;\n\n"
+            "    update public.weekly_base_plans",
+            "    if v_job.status not in ('processing', 'pending') then\n"
+            "        raise exception 'plan job % is finished', p_job_id using errcode = 'PT409';\n"
+            "    end if;\n\n"
+            "    update public.weekly_base_plans",
+        ),
+    ),
+    caught_by=("test_late_completion_after_recovery_is_refused",),
+)
+
+PENDING_NEVER_EXPIRES = Mutant(
+    name="pending_jobs_never_expire",
+    description="expire_stale_pending_jobs selects nothing, so jobs nobody claims stay pending forever",
+    edits=(Edit(FUNCTIONS, "and updated_at < now() - p_older_than", "and false"),),
+    caught_by=("test_pending_job_untouched_for_the_window_fails_as_stale",),
+)
+
+MIGRATION_MUTANTS = (
+    ONE_ATTEMPT_TOO_MANY,
+    RECOVERY_DOES_NOT_COUNT,
+    LATE_COMPLETION_ACCEPTED,
+    PENDING_NEVER_EXPIRES,
+)
