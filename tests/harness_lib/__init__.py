@@ -1,0 +1,1 @@
+"""Unit tests of the harness library modules (oracle, profiles, estimator, poller, history, ...)."""
