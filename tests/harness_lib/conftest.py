@@ -1,4 +1,4 @@
-"""Fixtures for the harness library tests: a sample profile and a builder of valid plans."""
+"""Fixtures for the harness library tests: a profile, a plan builder, a fake clock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from harness.oracle import DAY_NAMES, Targets
+
+from .fakes import FakeClock
 
 PlanBuilder = Callable[[Mapping[str, Any], Targets], dict[str, Any]]
 
@@ -86,3 +88,8 @@ def build_plan() -> PlanBuilder:
         }
 
     return build
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
