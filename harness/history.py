@@ -46,8 +46,7 @@ class Op:
             number = data.get(name)
             if isinstance(number, bool) or not isinstance(number, int):
                 raise ValueError(f"field {name!r} must be an integer, got {number!r}")
-        return cls(data["type"], data["f"], data.get("value"), process, data["time"],
-                   data["index"])  # fmt: skip
+        return cls(data["type"], data["f"], data.get("value"), process, data["time"], data["index"])
 
 
 def _plain(value: object, f: str) -> Any:

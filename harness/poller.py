@@ -295,9 +295,18 @@ class PlanBuildingPoller:
         ) -> PollOutcome:
             elapsed = self._clock() - start
             return PollOutcome(
-                job_id, state, detail, last, polls, tuple(transitions), flips, elapsed, max_wait,
-                stuck_reason, recorded_seconds,
-            )  # fmt: skip
+                job_id,
+                state,
+                detail,
+                last,
+                polls,
+                tuple(transitions),
+                flips,
+                elapsed,
+                max_wait,
+                stuck_reason,
+                recorded_seconds,
+            )
 
         while True:
             snapshot = self._source.get_job(job_id)

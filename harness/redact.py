@@ -27,16 +27,30 @@ _SECRET_KEY_NAMES = (
 )
 _SHAPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("jwt", re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*"), REDACTED),
-    ("bearer token", re.compile(rf"(?i)\b(bearer\s+){_NOT_YET_REDACTED}[\w.~+/=-]{{8,}}"),
-     rf"\1{REDACTED}"),
+    (
+        "bearer token",
+        re.compile(rf"(?i)\b(bearer\s+){_NOT_YET_REDACTED}[\w.~+/=-]{{8,}}"),
+        rf"\1{REDACTED}",
+    ),
     ("sk- api key", re.compile(r"\bsk-[\w-]{16,}"), REDACTED),
     ("supabase secret key", re.compile(r"\bsb_secret_[\w-]{8,}"), REDACTED),
-    ("dsn password", re.compile(rf"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:){_NOT_YET_REDACTED}"
-                                r"[^\s@/]+(@)"), rf"\1{REDACTED}\2"),
-    ("secret setting", re.compile(
-        rf"(?i)(\"?\b(?:{_SECRET_KEY_NAMES})\"?\s*[:=]\s*\"?){_NOT_YET_REDACTED}"
-        r"(?!bearer\s)('[^']*'|[^\s\"',;}&]+)"), rf"\1{REDACTED}"),
-)  # fmt: skip
+    (
+        "dsn password",
+        re.compile(
+            rf"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:){_NOT_YET_REDACTED}"
+            r"[^\s@/]+(@)"
+        ),
+        rf"\1{REDACTED}\2",
+    ),
+    (
+        "secret setting",
+        re.compile(
+            rf"(?i)(\"?\b(?:{_SECRET_KEY_NAMES})\"?\s*[:=]\s*\"?){_NOT_YET_REDACTED}"
+            r"(?!bearer\s)('[^']*'|[^\s\"',;}&]+)"
+        ),
+        rf"\1{REDACTED}",
+    ),
+)
 _SECRET_KEY = re.compile(rf"(?i)^(?:{_SECRET_KEY_NAMES})$|_(?:secret|password|api_key)$")
 
 

@@ -94,8 +94,9 @@ def test_failed_job_ends_in_its_error_state(clock: FakeClock, code: str, state: 
 
 
 def test_max_wait_guard_ends_a_pending_job_as_stuck_on_time(clock: FakeClock) -> None:
-    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=2, max_interval_ms=4000,
-                        max_wait_ms=10_000)  # fmt: skip
+    policy = PollPolicy(
+        initial_interval_ms=1000, backoff_factor=2, max_interval_ms=4000, max_wait_ms=10_000
+    )
     poller, _ = _poller(clock, [(0, _row("pending"))], policy)
     outcome = poller.poll("job-3")
     assert outcome.ui_state is UiState.STUCK
@@ -142,8 +143,9 @@ def test_a_job_flipping_without_counting_attempts_is_stuck(clock: FakeClock) -> 
 @pytest.mark.parametrize("max_flips", [1, 5, 8])
 def test_flip_limit_from_policy(clock: FakeClock, max_flips: int) -> None:
     flipping = [(float(s), _row("processing" if s % 2 else "pending")) for s in range(600)]
-    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000,
-                        max_flips=max_flips)  # fmt: skip
+    policy = PollPolicy(
+        initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000, max_flips=max_flips
+    )
     outcome = _poller(clock, flipping, policy)[0].poll("job-7")
     assert (outcome.stuck_reason, outcome.flips) == (StuckReason.FLIPPING, max_flips)
 
@@ -222,8 +224,12 @@ def test_retry_does_nothing_for_a_finished_job(clock: FakeClock, row: dict[str, 
 
 def test_finished_job_duration_is_recorded_from_its_timestamps(clock: FakeClock) -> None:
     estimator = DurationEstimator()
-    done = _row("completed", retry_count=1, created_at="2025-01-01T10:00:00+00:00",
-                completed_at="2025-01-01T10:01:35Z")  # fmt: skip
+    done = _row(
+        "completed",
+        retry_count=1,
+        created_at="2025-01-01T10:00:00+00:00",
+        completed_at="2025-01-01T10:01:35Z",
+    )
     poller, _ = _poller(clock, [(0, _row("processing")), (3, done)], FAST, estimator)
     outcome = poller.poll("job-13")
     assert outcome.recorded_seconds == 95
@@ -234,8 +240,9 @@ def test_finished_job_duration_is_recorded_from_its_timestamps(clock: FakeClock)
 
 def test_failed_job_that_ran_is_recorded_with_observed_time(clock: FakeClock) -> None:
     estimator = DurationEstimator()
-    failed = _row("failed", retry_count=3, error_code="AI_TIMEOUT",
-                  started_at="2025-01-01T10:00:00+00:00")  # fmt: skip
+    failed = _row(
+        "failed", retry_count=3, error_code="AI_TIMEOUT", started_at="2025-01-01T10:00:00+00:00"
+    )
     poller, _ = _poller(clock, [(0, _row("processing")), (6, failed)], FAST, estimator)
     assert poller.poll("job-14").recorded_seconds == 7
     assert estimator.samples[0].features["attempts"] == 3
@@ -256,10 +263,17 @@ def test_jobs_that_never_ran_or_lack_a_profile_are_not_recorded(
 
 def test_snapshot_from_a_postgrest_row() -> None:
     snapshot = JobSnapshot.from_row(
-        {"id": "a1", "status": "failed", "retry_count": 2, "max_retries": 3,
-         "error_code": "AI_TIMEOUT", "created_at": "2025-03-01T08:00:00.123456+00:00",
-         "errors": [{"attempt": 1, "error_code": "AI_TIMEOUT"}], "unknown_column": 1}
-    )  # fmt: skip
+        {
+            "id": "a1",
+            "status": "failed",
+            "retry_count": 2,
+            "max_retries": 3,
+            "error_code": "AI_TIMEOUT",
+            "created_at": "2025-03-01T08:00:00.123456+00:00",
+            "errors": [{"attempt": 1, "error_code": "AI_TIMEOUT"}],
+            "unknown_column": 1,
+        }
+    )
     assert (snapshot.retry_count, snapshot.error_code) == (2, "AI_TIMEOUT")
     assert snapshot.created_at is not None and snapshot.created_at.microsecond == 123456
     assert snapshot.errors[0]["attempt"] == 1

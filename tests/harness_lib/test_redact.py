@@ -18,12 +18,14 @@ DEEPSEEK_KEY = "sk-" + "0123456789abcdef" * 2
         ("Authorization: Bearer opaque.token_value-123", ["Authorization: Bearer "]),
         (f"DeepSeek 401 with key {DEEPSEEK_KEY}", ["DeepSeek 401 with key "]),
         ("SUPABASE key sb_secret_AbCdEf123456 set", ["SUPABASE key ", " set"]),
-        ("postgresql://postgres:hunter2pass@127.0.0.1:5432/app", ["postgresql://postgres:",
-                                                                 "@127.0.0.1:5432/app"]),
+        (
+            "postgresql://postgres:hunter2pass@127.0.0.1:5432/app",
+            ["postgresql://postgres:", "@127.0.0.1:5432/app"],
+        ),
         ("host=127.0.0.1 password=hunter2 user=app", ["host=127.0.0.1 password=", " user=app"]),
         ('{"apikey": "plainkey99", "status": 401}', ['{"apikey": "', '", "status": 401}']),
     ],
-)  # fmt: skip
+)
 def test_secrets_by_shape_are_redacted(text: str, kept: list[str]) -> None:
     redactor = Redactor()
     assert redactor.findings(text)
@@ -87,9 +89,12 @@ def test_values_are_redacted_recursively_and_by_key() -> None:
     assert redactor.value(value) == {
         "job": {"error_message": f"call failed: {REDACTED} rejected", "claim_token": "6fa4"},
         "headers": {"apikey": REDACTED, "Authorization": REDACTED, "X-Id": 7},
-        "env": {"SUPABASE_SERVICE_ROLE_KEY": REDACTED, "deepseek-api-key": REDACTED,
-                "timeout": None},
+        "env": {
+            "SUPABASE_SERVICE_ROLE_KEY": REDACTED,
+            "deepseek-api-key": REDACTED,
+            "timeout": None,
+        },
         "log": [f"token {REDACTED}", ["tuple", 1], 2.5, None, True],
         "db_password": REDACTED,
-    }  # fmt: skip
+    }
     assert value["headers"]["apikey"] == "anon123"  # type: ignore[index]
