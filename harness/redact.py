@@ -46,7 +46,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "secret setting",
         re.compile(
             rf"(?i)(\"?\b(?:{_SECRET_KEY_NAMES})\"?\s*[:=]\s*\"?){_NOT_YET_REDACTED}"
-            r"(?!bearer\s)('[^']*'|[^\s\"',;}&]+)"
+            r"(?!bearer\s)('[^']*'|[^\s\"',;}&<>]+)"
         ),
         rf"\1{REDACTED}",
     ),

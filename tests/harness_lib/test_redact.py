@@ -24,6 +24,7 @@ DEEPSEEK_KEY = "sk-" + "0123456789abcdef" * 2
         ),
         ("host=127.0.0.1 password=hunter2 user=app", ["host=127.0.0.1 password=", " user=app"]),
         ('{"apikey": "plainkey99", "status": 401}', ['{"apikey": "', '", "status": 401}']),
+        ("<failure>password=hunter2</failure>", ["<failure>password=", "</failure>"]),
     ],
 )
 def test_secrets_by_shape_are_redacted(text: str, kept: list[str]) -> None:
