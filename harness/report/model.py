@@ -1,0 +1,114 @@
+"""The results model of a run: what `results.json` holds and `report.html` is drawn from."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.checkers import CheckResult
+from harness.poller import PollOutcome
+
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def area_of(nodeid: str) -> str:
+    """The conformance area of a test: `scenarios/test_error_codes.py::x` -> `error_codes`."""
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return module.removeprefix("test_") or module
+
+
+class ScenarioResult(_Record):
+    nodeid: str
+    area: str
+    outcome: Outcome
+    duration_seconds: float = 0.0
+    reason: str | None = Field(default=None, description="skip or xfail reason, or failure text")
+
+
+class JobTransition(_Record):
+    at_seconds: float
+    status: str
+    retry_count: int = 0
+    error_code: str | None = None
+
+
+class JobTimeline(_Record):
+    """One job as a poller saw it."""
+
+    job_id: str
+    test: str | None = None
+    transitions: list[JobTransition]
+    final_status: str
+    error_code: str | None = None
+    ui_state: str | None = None
+    duration_seconds: float | None = None
+
+    @classmethod
+    def from_poll_outcome(cls, outcome: PollOutcome, test: str | None = None) -> JobTimeline:
+        last = outcome.last_snapshot
+        return cls(
+            job_id=outcome.job_id,
+            test=test,
+            transitions=[
+                JobTransition(
+                    at_seconds=t.at_seconds,
+                    status=t.to_status,
+                    retry_count=t.retry_count,
+                    error_code=t.error_code,
+                )
+                for t in outcome.transitions
+            ],
+            final_status=last.status if last else "unknown",
+            error_code=last.error_code if last else None,
+            ui_state=outcome.ui_state.value,
+            duration_seconds=outcome.duration_seconds,
+        )
+
+
+class CheckSummary(_Record):
+    name: str
+    valid: bool | Literal["unknown"]
+    details: dict[str, Any] = {}
+
+    @classmethod
+    def from_composed(cls, composed: CheckResult) -> list[CheckSummary]:
+        """One summary per checker of a `harness.checkers.compose(...)` result."""
+        summaries = []
+        for name, result in composed.details.items():
+            details = {key: value for key, value in result.items() if key != "valid"}
+            summaries.append(cls(name=name, valid=result["valid"], details=details))
+        return summaries
+
+
+class RunResults(_Record):
+    """Everything a run reports. `estimator` is `EstimatorSuggestion.as_dict()`."""
+
+    run_id: str
+    target: str
+    seed: int | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    environment: dict[str, str] = {}
+    scenarios: list[ScenarioResult] = []
+    jobs: list[JobTimeline] = []
+    checks: list[CheckSummary] = []
+    estimator: dict[str, Any] | None = None
+
+    @field_validator("run_id")
+    @classmethod
+    def _run_id_is_a_folder_name(cls, run_id: str) -> str:
+        if not _RUN_ID.match(run_id) or run_id == "latest":
+            raise ValueError(
+                "run_id must be one folder name of letters, digits, '.', '_' or '-' "
+                f"(and not 'latest'), got {run_id!r}"
+            )
+        return run_id
