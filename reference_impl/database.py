@@ -1,0 +1,60 @@
+"""The service's PostgreSQL access: one async pool, every call as the request's caller.
+
+The service connects like PostgREST does (ideally as `authenticator`) and switches to the
+caller's role for each transaction, so grants and RLS in SQL are the security boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from pgcaller import Caller, as_caller_async
+
+
+class Database:
+    """A connection pool whose transactions run as an API caller."""
+
+    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]]) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 20) -> Database:
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] = AsyncConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="plan-reference",
+        )
+        await pool.open(wait=True, timeout=15)
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def as_caller(
+        self, caller: Caller, *, read_only: bool = False, method: str = "POST", path: str = "/"
+    ) -> AsyncIterator[psycopg.AsyncConnection[DictRow]]:
+        """One transaction as `caller`; committed when the block ends without an error."""
+        async with self.pool.connection() as conn, as_caller_async(
+            conn, caller, read_only=read_only, method=method, path=path
+        ):
+            yield conn
+
+    async def fetch_one(self, caller: Caller, query: str, params: Any = None) -> DictRow | None:
+        async with self.as_caller(caller) as conn:
+            cursor = await conn.execute(query.encode(), params)
+            return await cursor.fetchone()
+
+    async def fetch_all(self, caller: Caller, query: str, params: Any = None) -> list[DictRow]:
+        async with self.as_caller(caller) as conn:
+            cursor = await conn.execute(query.encode(), params)
+            return await cursor.fetchall()

@@ -1,0 +1,11 @@
+"""Typed application state keys shared by the service's sub-applications."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from reference_impl.database import Database
+from reference_impl.settings import ServiceSettings
+
+DATABASE_KEY = web.AppKey("database", Database)
+SETTINGS_KEY = web.AppKey("settings", ServiceSettings)

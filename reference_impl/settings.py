@@ -1,0 +1,105 @@
+"""The service's configuration from the environment (DESIGN §3.6 names plus thresholds).
+
+Secrets (`SUPABASE_JWT_SECRET`, the service key, `DEEPSEEK_API_KEY`) are kept out of
+`repr` and out of every error message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+
+
+class ServiceSettingsError(ValueError):
+    """A configuration value is missing or malformed; names the variable, never its value
+    when it is a secret."""
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Retry limits, thresholds and how the queue is worked."""
+
+    max_retries: int = 3
+    stuck_after: timedelta = timedelta(minutes=10)
+    stale_pending_after: timedelta = timedelta(minutes=30)
+    regeneration_cooldown: timedelta = timedelta(days=14)
+    worker_interval: timedelta = timedelta(seconds=60)  # 0 = no background worker loop
+    worker_concurrency: int = 10  # attempts in flight per invocation (maxJobs default)
+    wall_clock_limit: timedelta = timedelta(seconds=150)  # 0 = attempts run in-process, never killed
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything `plan-reference serve` needs besides the pipeline's DeepSeek settings."""
+
+    database_url: str = field(repr=False)
+    jwt_secret: str = field(repr=False)
+    anon_key: str | None = field(default=None, repr=False)
+    service_role_key: str | None = field(default=None, repr=False)
+    public_url: str | None = None
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    max_body_bytes: int = 64 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ServiceSettings:
+        database_url = _required(env, "DATABASE_URL")
+        jwt_secret = env.get("SUPABASE_JWT_SECRET", "").strip() or LOCAL_DEFAULT_JWT_SECRET
+        if len(jwt_secret) < 32:
+            raise ServiceSettingsError("SUPABASE_JWT_SECRET must be at least 32 characters long")
+        queue = QueueSettings(
+            max_retries=_int(env, "PLAN_JOB_MAX_RETRIES", 3, 1, 20),
+            stuck_after=_ms(env, "STUCK_AFTER_MS", QueueSettings.stuck_after, minimum=1),
+            stale_pending_after=_ms(
+                env, "STALE_PENDING_AFTER_MS", QueueSettings.stale_pending_after, minimum=1
+            ),
+            regeneration_cooldown=_ms(
+                env, "REGENERATION_COOLDOWN_MS", QueueSettings.regeneration_cooldown, minimum=0
+            ),
+            worker_interval=_ms(env, "WORKER_INTERVAL_MS", QueueSettings.worker_interval, minimum=0),
+            worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
+            wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
+        )
+        return cls(
+            database_url=database_url,
+            jwt_secret=jwt_secret,
+            anon_key=env.get("SUPABASE_ANON_KEY", "").strip() or None,
+            service_role_key=env.get("SUPABASE_SERVICE_ROLE_KEY", "").strip() or None,
+            public_url=env.get("SUPABASE_URL", "").strip() or None,
+            queue=queue,
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ServiceSettingsError(f"{name} is required")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ServiceSettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ServiceSettingsError(f"{name} must be from {low} to {high}, got {value}")
+    return value
+
+
+def _ms(env: Mapping[str, str], name: str, default: timedelta, *, minimum: int) -> timedelta:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ServiceSettingsError(f"{name} must be a whole number of milliseconds, got {raw!r}") from None
+    if value < minimum:
+        raise ServiceSettingsError(f"{name} must be at least {minimum} ms, got {value}")
+    return timedelta(milliseconds=value)
