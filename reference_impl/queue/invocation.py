@@ -1,0 +1,139 @@
+"""One invocation of process-plan-queue: recovery pass, then claim and run up to maxJobs.
+
+Each claimed job gets one attempt. Whatever happens in it, the job leaves through
+`complete_plan_job` or `fail_plan_job` (a `finally`-style guarantee), except when the
+process itself dies: then the job stays `processing` for stuck recovery, as on the
+platform. A result refused with PT409 (the attempt was recovered or cancelled
+meanwhile) is dropped and logged, never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+
+from pgcaller import Caller
+from reference_impl.database import Database
+from reference_impl.logs import log_transition
+from reference_impl.pipeline.attempt import run_attempt
+from reference_impl.pipeline.errors import ErrorCode, PipelineError
+from reference_impl.pipeline.settings import PipelineSettings
+from reference_impl.queue.outcome import InvocationOutcome, ProcessedJob
+from reference_impl.settings import QueueSettings
+
+logger = logging.getLogger(__name__)
+SERVICE = Caller.service()
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What an invocation needs: the database, the HTTP client for DeepSeek, settings."""
+
+    database: Database
+    http: httpx.AsyncClient
+    pipeline: PipelineSettings
+    queue: QueueSettings
+    worker_id: str
+
+
+async def run_invocation(context: WorkerContext, max_jobs: int) -> InvocationOutcome:
+    stuck = await _scalar(context, "select public.reset_stuck_plan_jobs(%s)", (context.queue.stuck_after,))
+    stale = await _scalar(
+        context, "select public.expire_stale_pending_jobs(%s)", (context.queue.stale_pending_after,)
+    )
+    if stuck or stale:
+        logger.info("recovery pass", extra={"event": "queue.recovered", "stuck": stuck, "stale": stale})
+    claimed: list[dict[str, Any]] = []
+    for _ in range(max_jobs):
+        row = await context.database.fetch_one(
+            SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
+        )
+        if row is None:
+            break
+        log_transition("job.claimed", row, worker=context.worker_id)
+        claimed.append(dict(row))
+    processed = await asyncio.gather(*(process_claimed_job(context, row) for row in claimed))
+    return InvocationOutcome(
+        recovered_stuck=stuck, recovered_stale=stale, processed=tuple(processed), claimed=len(claimed)
+    )
+
+
+async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> ProcessedJob:
+    """One attempt for a claimed job, ending in complete_plan_job or fail_plan_job."""
+    started = time.monotonic()
+    try:
+        result = await run_attempt(job["id"], job["user_id"], job["input"], context.http, context.pipeline)
+    except PipelineError as error:
+        return await _fail(context, job, error, started)
+    except Exception as error:  # run_attempt wraps its own; this is a guard for the unforeseen
+        return await _fail(context, job, _unexpected(error), started)
+    try:
+        row = await context.database.fetch_one(
+            SERVICE,
+            "select * from public.complete_plan_job(%s, %s, %s)",
+            (job["id"], job["claim_token"], Jsonb(result.plan)),
+        )
+    except psycopg.Error as error:
+        if error.sqlstate == "PT409":
+            return await _dropped(context, job, started, "completion refused: the attempt was recovered or cancelled")
+        return await _fail(context, job, _unexpected(error), started)
+    assert row is not None
+    log_transition("job.completed", row, worker=context.worker_id, attempt_ms=_ms(started), fixes=list(result.fixes))
+    return ProcessedJob(str(row["id"]), row["status"], None, row["retry_count"], _ms(started))
+
+
+async def _fail(context: WorkerContext, job: dict[str, Any], error: PipelineError, started: float) -> ProcessedJob:
+    try:
+        row = await context.database.fetch_one(
+            SERVICE,
+            "select * from public.fail_plan_job(%s, %s, %s, %s, %s)",
+            (job["id"], job["claim_token"], error.code.value, error.message, error.retryable),
+        )
+    except psycopg.Error as db_error:
+        if db_error.sqlstate == "PT409":
+            return await _dropped(
+                context, job, started, f"failure ({error.code}) refused: the attempt was recovered or cancelled"
+            )
+        logger.error(
+            "could not record the failure; the job stays processing for stuck recovery",
+            extra={"event": "job.fail_unrecorded", "jobId": str(job["id"]), "error_code": error.code.value,
+                   "sqlstate": db_error.sqlstate},
+        )
+        return ProcessedJob(str(job["id"]), "processing", error.code.value, job["retry_count"], _ms(started))
+    assert row is not None
+    event = "job.requeued" if row["status"] == "pending" else "job.failed"
+    log_transition(event, row, worker=context.worker_id, attempt_ms=_ms(started), error_message=row["error_message"])
+    return ProcessedJob(str(row["id"]), row["status"], row["error_code"], row["retry_count"], _ms(started))
+
+
+async def _dropped(context: WorkerContext, job: dict[str, Any], started: float, reason: str) -> ProcessedJob:
+    """The attempt's result was refused; report the job as it is now."""
+    now = await context.database.fetch_one(
+        SERVICE, "select * from public.plan_generation_jobs where id = %s", (job["id"],)
+    )
+    current = dict(now) if now is not None else job
+    log_transition("job.result_dropped", current, worker=context.worker_id, reason=reason)
+    return ProcessedJob(
+        str(job["id"]), current["status"], current["error_code"], current["retry_count"], _ms(started), dropped=True
+    )
+
+
+def _unexpected(error: BaseException) -> PipelineError:
+    return PipelineError(ErrorCode.UNEXPECTED_ERROR, f"{type(error).__name__} while processing the job: {error}")
+
+
+async def _scalar(context: WorkerContext, query: str, params: tuple[Any, ...]) -> int:
+    row = await context.database.fetch_one(SERVICE, query, params)
+    assert row is not None
+    return int(next(iter(row.values())))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,79 @@
+"""How an invocation is run: in this process, or in a child process under a wall clock.
+
+The platform kills an Edge Function that passes its wall-clock limit, whatever it is
+doing; jobs it had claimed stay `processing` until stuck recovery finds them. With
+`WALL_CLOCK_LIMIT_MS` > 0 the service reproduces that: each invocation runs in a child
+process (`python -m reference_impl.queue.child`) that gets SIGKILL at the limit. With 0,
+invocations run in the service's own event loop and are never killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+from reference_impl.queue.invocation import WorkerContext, run_invocation
+from reference_impl.queue.outcome import InvocationOutcome
+
+logger = logging.getLogger(__name__)
+CHILD_MODULE = "reference_impl.queue.child"
+
+
+class InvocationRunner(Protocol):
+    async def run(self, max_jobs: int) -> InvocationOutcome: ...
+
+
+class InProcessRunner:
+    """Runs invocations on the service's own event loop."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
+
+    async def run(self, max_jobs: int) -> InvocationOutcome:
+        return await run_invocation(self.context, max_jobs)
+
+
+class ChildProcessRunner:
+    """Runs each invocation in a child process, killed (SIGKILL) at the wall-clock limit."""
+
+    def __init__(self, env: Mapping[str, str], wall_clock_limit_s: float, worker_prefix: str) -> None:
+        self.env = dict(env)
+        self.wall_clock_limit_s = wall_clock_limit_s
+        self.worker_prefix = worker_prefix
+        self._count = 0
+
+    async def run(self, max_jobs: int) -> InvocationOutcome:
+        self._count += 1
+        worker_id = f"{self.worker_prefix}:child-{self._count}"
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", CHILD_MODULE, "--max-jobs", str(max_jobs), "--worker-id", worker_id,
+            env={**os.environ, **self.env},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            stdout, _ = await asyncio.wait_for(process.communicate(), self.wall_clock_limit_s)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            logger.warning(
+                "invocation killed at the wall-clock limit; its claimed jobs stay processing",
+                extra={"event": "queue.invocation_killed", "worker": worker_id, "elapsed_ms": elapsed_ms},
+            )
+            return InvocationOutcome(killed=True, killed_after_ms=elapsed_ms)
+        except asyncio.CancelledError:
+            process.kill()
+            await process.wait()
+            raise
+        if process.returncode != 0:
+            raise RuntimeError(f"invocation child {worker_id} exited with code {process.returncode}")
+        last_line = stdout.decode().strip().splitlines()[-1]
+        return InvocationOutcome.from_json(json.loads(last_line))
