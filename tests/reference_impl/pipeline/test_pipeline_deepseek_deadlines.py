@@ -16,7 +16,7 @@ import pytest
 import respx
 
 from reference_impl.pipeline.deadline import Deadline
-from reference_impl.pipeline.deepseek import DeepSeekClient
+from reference_impl.pipeline.deepseek import ChatCompletion, DeepSeekClient
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 from reference_impl.pipeline.prompts import ChatMessage
 from reference_impl.pipeline.settings import PipelineSettings
@@ -34,6 +34,7 @@ async def timed_call(
 ) -> tuple[Any, float]:
     client = DeepSeekClient(http_client, settings)
     started = time.monotonic()
+    answer: ChatCompletion | PipelineError
     try:
         answer = await client.chat(
             MESSAGES, stage=1, deadline=deadline or Deadline.start(settings.attempt_timeout_ms)
