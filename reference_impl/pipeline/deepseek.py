@@ -88,7 +88,9 @@ class DeepSeekClient:
         }
         headers = {"Authorization": f"Bearer {api_key.strip()}", "Accept": "application/json"}
         retries = self._settings.in_call_retries
-        for request_number in range(1, retries + 2):
+        request_number = 0
+        while True:
+            request_number += 1
             response = await self._send(body, headers, stage, deadline)
             if response.status == 200:
                 return self._completion(response, stage, request_number)
@@ -112,7 +114,6 @@ class DeepSeekClient:
                 extra={"stage": stage, "status": response.status, "retry_in_ms": _ms(wait_s)},
             )
             await asyncio.sleep(wait_s)
-        raise AssertionError("unreachable: the last request returns or raises")
 
     async def _send(
         self, body: dict[str, Any], headers: Mapping[str, str], stage: int, deadline: Deadline
@@ -133,7 +134,7 @@ class DeepSeekClient:
                 async with self._http.stream(
                     "POST", self._url, json=body, headers=headers, timeout=httpx.Timeout(budget_s)
                 ) as response:
-                    async for chunk in response.aiter_raw():
+                    async for chunk in response.aiter_bytes():
                         received += chunk
                         if len(received) > MAX_RESPONSE_BYTES:
                             raise PipelineError(

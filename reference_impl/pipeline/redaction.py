@@ -23,12 +23,13 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Return `text` with every known secret and every secret-shaped token replaced.
 
     `secrets` are literal values (the configured API key, for instance) removed wherever
-    they occur; blank values are ignored. Pattern-based removal then catches bearer
-    tokens, `sk-` keys, JWTs and masked key fragments that the caller does not know.
+    they occur, surrounding whitespace ignored; blank values are ignored. Pattern-based
+    removal then catches bearer tokens, `sk-` keys, JWTs and masked key fragments that
+    the caller does not know.
     """
     for secret in secrets:
         if secret and secret.strip():
-            text = text.replace(secret, REDACTED)
+            text = text.replace(secret.strip(), REDACTED)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -294,3 +295,31 @@ async def test_base_url_path_is_kept(
         await call(http_client, make_settings(base_url="https://deepseek.test/v1/"))
 
     assert route.call_count == 1
+
+
+async def test_compressed_answers_are_decoded(
+    deepseek_api: respx.MockRouter,
+    http_client: httpx.AsyncClient,
+    make_settings: SettingsFactory,
+    completion_response: ResponseFactory,
+) -> None:
+    body = gzip.compress(completion_response('{"days": {}}').content)
+    deepseek_api.post("/chat/completions").mock(
+        return_value=httpx.Response(200, content=body, headers={"content-encoding": "gzip"})
+    )
+
+    answer = await call(http_client, make_settings())
+
+    assert answer.content == '{"days": {}}'
+
+
+async def test_works_on_a_client_with_an_in_memory_transport(
+    make_settings: SettingsFactory, completion_response: ResponseFactory
+) -> None:
+    # httpx.MockTransport hands back responses whose body is already read.
+    transport = httpx.MockTransport(lambda request: completion_response('{"days": {}}'))
+
+    async with httpx.AsyncClient(transport=transport) as in_memory_client:
+        answer = await call(in_memory_client, make_settings())
+
+    assert answer.content == '{"days": {}}'

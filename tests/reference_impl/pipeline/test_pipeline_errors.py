@@ -62,3 +62,7 @@ def test_literal_secrets_are_removed_wherever_they_occur() -> None:
 
 def test_blank_secrets_are_ignored() -> None:
     assert redact("nothing to hide", ["", "  ", None]) == "nothing to hide"
+
+
+def test_a_secret_is_found_without_its_surrounding_whitespace() -> None:
+    assert redact("key=abc123xyz", ["  abc123xyz\n"]) == f"key={REDACTED}"
