@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from reference_impl.pipeline.profile import DietaryPreference
 
@@ -31,18 +33,20 @@ EGG_WORDS = frozenset({"egg", "omelette", "omelet", "frittata", "yolk", "shakshu
 _WORD = re.compile(r"[a-z]+")
 
 
-def forbidden_words(preference: DietaryPreference) -> frozenset[str]:
-    """The words a food name may not contain under `preference`."""
-    if preference == "Vegetarian":
-        return MEAT_WORDS | FISH_WORDS | SEAFOOD_WORDS | EGG_WORDS
-    if preference == "Eggitarian":
-        return MEAT_WORDS | FISH_WORDS | SEAFOOD_WORDS
-    return frozenset()
+FORBIDDEN_WORDS: Mapping[DietaryPreference, frozenset[str]] = MappingProxyType(
+    {
+        "Vegetarian": MEAT_WORDS | FISH_WORDS | SEAFOOD_WORDS | EGG_WORDS,
+        "Eggitarian": MEAT_WORDS | FISH_WORDS | SEAFOOD_WORDS,
+        "Non-veg": frozenset(),
+    }
+)
 
 
 def diet_violation(food: str, preference: DietaryPreference) -> str | None:
     """The forbidden word found in `food` as a whole word (a plural `s` allowed), or None."""
-    forbidden = forbidden_words(preference)
+    forbidden = FORBIDDEN_WORDS[preference]
+    if not forbidden:
+        return None
     words: list[str] = _WORD.findall(food.casefold())
     for word in words:
         if word in forbidden:

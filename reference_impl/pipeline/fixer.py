@@ -9,7 +9,7 @@ food or exercise that breaks the diet or the avoid list: those must fail validat
 
 from __future__ import annotations
 
-import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,8 @@ class FixResult:
 
 def fix_plan(plan: dict[str, Any], profile: Profile, targets: Targets) -> FixResult:
     """Apply the fixer to a copy of `plan`; see the module docstring for what it changes."""
-    fixed = copy.deepcopy(plan)
+    # A JSON round trip copies a JSON value several times faster than copy.deepcopy.
+    fixed: dict[str, Any] = json.loads(json.dumps(plan))
     changes: list[str] = []
     days = fixed.get("days")
     if isinstance(days, dict):
