@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -72,16 +73,19 @@ async def run_attempt(
             return await _generate(job_id, user_id, job_input, client, settings, deadline)
     except PipelineError:
         raise
-    except TimeoutError:
+    except TimeoutError as failure:
         if not attempt_scope.expired():
-            raise _unexpected(TimeoutError("timed out inside the pipeline"), settings) from None
+            raise _unexpected(job_id, failure, settings) from None
         raise PipelineError(
             ErrorCode.AI_TIMEOUT,
             f"attempt aborted after {deadline.elapsed_ms()} ms: attempt deadline "
             f"{env_name_of('attempt_timeout_ms')}={settings.attempt_timeout_ms} ms reached",
         ) from None
     except Exception as failure:
-        raise _unexpected(failure, settings) from failure
+        # Not chained: the original exception's text may hold a secret, and a chained
+        # cause is printed wherever the error is logged. Its redacted traceback is
+        # logged here instead.
+        raise _unexpected(job_id, failure, settings) from None
 
 
 async def _generate(
@@ -150,8 +154,16 @@ def _describe_violations(violations: list[Violation]) -> str:
     return f"plan breaks {len(violations)} rule(s) after the fixer: {shown}{rest}"
 
 
-def _unexpected(failure: BaseException, settings: PipelineSettings) -> PipelineError:
-    detail = redact(str(failure), [settings.api_key]) or "no detail"
+def _unexpected(
+    job_id: str | UUID, failure: BaseException, settings: PipelineSettings
+) -> PipelineError:
+    secrets = [settings.api_key]
+    logger.error(
+        "unexpected error in a plan attempt:\n%s",
+        redact("".join(traceback.format_exception(failure)), secrets),
+        extra={"jobId": str(job_id)},
+    )
+    detail = redact(str(failure), secrets) or "no detail"
     return PipelineError(
         ErrorCode.UNEXPECTED_ERROR, f"unexpected {type(failure).__name__}: {detail}"
     )

@@ -284,6 +284,7 @@ async def test_anything_unforeseen_becomes_unexpected_error_saying_what(
     http_client: httpx.AsyncClient,
     make_settings: SettingsFactory,
     job_input: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = make_settings()
     deepseek_api.post("/chat/completions").mock(
@@ -297,6 +298,14 @@ async def test_anything_unforeseen_becomes_unexpected_error_saying_what(
     assert "RuntimeError: transport exploded" in error.message
     assert settings.api_key is not None
     assert settings.api_key not in error.message
+    # the cause is not chained (it holds the key); its redacted traceback is logged
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+    [record] = [entry for entry in caplog.records if entry.levelname == "ERROR"]
+    assert "Traceback" in record.getMessage()
+    assert "transport exploded" in record.getMessage()
+    assert settings.api_key not in record.getMessage()
+    assert record.jobId == JOB_ID
 
 
 async def test_upstream_errors_pass_through_with_their_code(
