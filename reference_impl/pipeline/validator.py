@@ -1,8 +1,8 @@
 """Structural and rule validation of a weekly plan for one user (DESIGN §3.5).
 
-Written on its own, without the harness oracle: each names what it checks in its own
-words so that a bug in one is caught by the other. Additional keys the model adds are
-tolerated; missing or malformed required ones are violations.
+Written independently of the harness oracle (DESIGN §2), so that a bug in one is
+caught by the other. Additional keys the model adds are tolerated; missing or
+malformed required ones are violations.
 """
 
 from __future__ import annotations
