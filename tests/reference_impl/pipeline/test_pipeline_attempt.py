@@ -305,7 +305,7 @@ async def test_anything_unforeseen_becomes_unexpected_error_saying_what(
     assert "Traceback" in record.getMessage()
     assert "transport exploded" in record.getMessage()
     assert settings.api_key not in record.getMessage()
-    assert record.jobId == JOB_ID
+    assert record.__dict__["jobId"] == JOB_ID
 
 
 async def test_upstream_errors_pass_through_with_their_code(
