@@ -1,0 +1,124 @@
+"""The local target's stack for one xdist worker: fake DeepSeek + reference service.
+
+Both run as real processes on free loopback ports, against the worker's own database.
+The service connects as `authenticator` (like PostgREST), gets a fresh JWT secret and a
+DeepSeek API key that the fake alone accepts, and uses short thresholds so scenarios run
+in seconds: the attempt deadline is 1.5 s, the queue loop ticks every 100 ms.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from harness.client import ApiKeys
+from harness.stack.keys import mint_api_keys, new_jwt_secret
+from harness.stack.process import ServerProcess
+
+# What the local stack's service runs with (scenarios may override per isolated stack).
+SERVICE_DEFAULTS: Mapping[str, str] = {
+    "INTERNAL_TIMEOUT_MS": "1500",
+    "DEEPSEEK_CALL_TIMEOUT_MS": "1200",
+    "DEEPSEEK_RETRY_BACKOFF_MS": "20",
+    "DEEPSEEK_IN_CALL_RETRIES": "2",
+    "PLAN_JOB_MAX_RETRIES": "3",
+    "WALL_CLOCK_LIMIT_MS": "0",
+    "WORKER_INTERVAL_MS": "100",
+    "WORKER_CONCURRENCY": "8",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def authenticator_dsn(superuser_dsn: str) -> str:
+    """The same database, reached as `authenticator` (trust auth on local clusters)."""
+    parts = conninfo_to_dict(superuser_dsn)
+    parts["user"] = "authenticator"
+    parts.pop("password", None)
+    return make_conninfo("", **parts)
+
+
+@dataclass
+class LocalStack:
+    """The fake and the service for one database; `start()` then `stop()`."""
+
+    database_dsn: str
+    seed: int
+    workdir: Path
+    service_overrides: Mapping[str, str] = field(default_factory=dict)
+    jwt_secret: str = field(default_factory=new_jwt_secret, repr=False)
+    deepseek_api_key: str = field(
+        default_factory=lambda: "sk-conformance-" + secrets.token_hex(16), repr=False
+    )
+    fake: ServerProcess | None = None
+    service: ServerProcess | None = None
+    keys: ApiKeys | None = None
+
+    @property
+    def service_url(self) -> str:
+        assert self.service is not None
+        return self.service.url
+
+    @property
+    def fake_url(self) -> str:
+        assert self.fake is not None
+        return self.fake.url
+
+    def start(self) -> None:
+        self.keys = mint_api_keys(self.jwt_secret)
+        self.fake = ServerProcess(
+            "fake-llm",
+            [
+                sys.executable,
+                "-m",
+                "fake_llm.cli",
+                "serve",
+                "--port",
+                "0",
+                "--seed",
+                str(self.seed),
+                "--api-key",
+                self.deepseek_api_key,
+            ],
+            env={},
+            log_path=self.workdir / "fake-llm.log",
+        )
+        self.fake.start(ready_pattern="fake-llm serving on")
+        try:
+            self.service = self.start_service(self.service_overrides, log_name="plan-reference.log")
+        except BaseException:
+            self.stop()
+            raise
+
+    def service_env(self, overrides: Mapping[str, str] = {}) -> dict[str, str]:
+        assert self.keys is not None and self.keys.service_role is not None
+        return {
+            **SERVICE_DEFAULTS,
+            "DATABASE_URL": authenticator_dsn(self.database_dsn),
+            "SUPABASE_JWT_SECRET": self.jwt_secret,
+            "SUPABASE_ANON_KEY": self.keys.anon,
+            "SUPABASE_SERVICE_ROLE_KEY": self.keys.service_role,
+            "DEEPSEEK_API_KEY": self.deepseek_api_key,
+            "DEEPSEEK_BASE_URL": self.fake_url,
+            **overrides,
+        }
+
+    def start_service(self, overrides: Mapping[str, str], *, log_name: str) -> ServerProcess:
+        """Another reference service process on this stack's database and fake."""
+        service = ServerProcess(
+            "plan-reference",
+            [sys.executable, "-m", "reference_impl.cli", "serve", "--port", "0"],
+            env=self.service_env(overrides),
+            log_path=self.workdir / log_name,
+        )
+        service.start(ready_pattern="plan-reference serving")
+        return service
+
+    def stop(self) -> None:
+        for process in (self.service, self.fake):
+            if process is not None:
+                process.stop()
