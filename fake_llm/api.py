@@ -33,13 +33,6 @@ def balance_body() -> dict[str, Any]:
     }
 
 
-def _journal_body(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
-
-
 def _refuse_unauthorized(
     request: web.Request, state: FakeState, record: CallRecord
 ) -> web.Response | None:
@@ -58,7 +51,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     """`POST /chat/completions` and `/v1/chat/completions`."""
     state = request.app[STATE_KEY]
     raw = await request.read()
-    record = state.journal.start(request.method, request.path, _journal_body(raw))
+    record = state.journal.start(request.method, request.path, raw)
     refusal = _refuse_unauthorized(request, state, record)
     if refusal is not None:
         return refusal
@@ -86,13 +79,13 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         quality=runtime.quality,
         chunk_chars=state.server.stream_chunk_chars,
         shutdown=state.shutdown,
-        rng=stored.action_rng if stored is not None else identity.rng("no-rule"),
+        rule_rng=stored.action_rng if stored is not None else None,
     )
     try:
         if runtime.latency_ms and not await ctx.pause(runtime.latency_ms / 1000):
             return ctx.end_for_shutdown()
         if stored is None:
-            return await ctx.send(ctx.default_reply())
+            return await ctx.send_default()
         record.rule_id, record.rule_name = stored.id, stored.rule.name
         record.action = stored.rule.action.type
         return await stored.rule.action.perform(ctx)
@@ -110,7 +103,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def list_models(request: web.Request) -> web.Response:
     """`GET /models` and `/v1/models`."""
     state = request.app[STATE_KEY]
-    record = state.journal.start(request.method, request.path, None)
+    record = state.journal.start(request.method, request.path, b"")
     refusal = _refuse_unauthorized(request, state, record)
     if refusal is not None:
         return refusal
@@ -122,7 +115,7 @@ async def list_models(request: web.Request) -> web.Response:
 async def user_balance(request: web.Request) -> web.Response:
     """`GET /user/balance`."""
     state = request.app[STATE_KEY]
-    record = state.journal.start(request.method, request.path, None)
+    record = state.journal.start(request.method, request.path, b"")
     refusal = _refuse_unauthorized(request, state, record)
     if refusal is not None:
         return refusal

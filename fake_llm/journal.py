@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -51,6 +52,16 @@ class JournalFilter(BaseModel):
     limit: int | None = None
 
 
+def decoded_body(raw: bytes) -> Any:
+    """A request body as the journal shows it: its JSON, else its text, else None when empty."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
+
+
 @dataclass
 class CallRecord:
     """A call being served (then served): filled in by the handler and the action."""
@@ -58,7 +69,7 @@ class CallRecord:
     seq: int
     method: str
     path: str
-    request_body: Any
+    raw_body: bytes
     started_wall: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
     model: str | None = None
@@ -110,7 +121,7 @@ class CallRecord:
             finish_reason=self.finish_reason,
             bytes_sent=self.bytes_sent,
             duration_ms=self.duration_ms,
-            request_body=self.request_body,
+            request_body=decoded_body(self.raw_body),
         )
 
 
@@ -121,11 +132,9 @@ class Journal:
         self._records: deque[CallRecord] = deque(maxlen=limit)
         self._numbers = itertools.count(1)
 
-    def start(self, method: str, path: str, request_body: Any) -> CallRecord:
-        """Record the start of a call."""
-        record = CallRecord(
-            seq=next(self._numbers), method=method, path=path, request_body=request_body
-        )
+    def start(self, method: str, path: str, raw_body: bytes) -> CallRecord:
+        """Record the start of a call (the body is decoded only when the journal is read)."""
+        record = CallRecord(seq=next(self._numbers), method=method, path=path, raw_body=raw_body)
         self._records.append(record)
         return record
 

@@ -46,7 +46,11 @@ class ActionContext:
     quality: Quality
     chunk_chars: int
     shutdown: asyncio.Event
-    rng: random.Random
+    rule_rng: random.Random | None
+
+    def draws(self) -> random.Random:
+        """The random generator of the firing rule (seeded by the run), else one for this call."""
+        return self.rule_rng if self.rule_rng is not None else self.identity.rng("draws")
 
     async def pause(self, seconds: float) -> bool:
         """Wait `seconds`; False when the server started shutting down meanwhile."""
@@ -91,6 +95,14 @@ class ActionContext:
         wire.drop_connection(self.http, reset=reset)
         self.record.finish(outcome)
         return wire.nothing_sent()
+
+    async def send_default(self) -> web.StreamResponse:
+        """Answer normally (non-streaming bodies come ready-made for repeated requests)."""
+        if self.chat.stream:
+            return await self.send(self.default_reply())
+        rendered = self.answers.default_body(self.chat, self.identity, self.quality)
+        self.record.finish_reason = rendered.finish_reason
+        return wire.body_response(self.record, 200, rendered.body)
 
     async def send(self, reply: Reply, shape: StreamShape | None = None) -> web.StreamResponse:
         """Answer with `reply`, streamed when the request asked for a stream."""

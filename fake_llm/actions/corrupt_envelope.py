@@ -25,7 +25,7 @@ class CorruptEnvelopeAction(ActionSpec):
             case "truncated":
                 return whole[: len(whole) // 2]
             case "garbage":
-                return bytes(ctx.rng.choice(b"<>{}[]@#~abcxyz0123") for _ in range(64))
+                return bytes(ctx.draws().choice(b"<>{}[]@#~abcxyz0123") for _ in range(64))
             case "missing_choices":
                 envelope = json.loads(whole)
                 del envelope["choices"]

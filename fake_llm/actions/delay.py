@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -67,7 +68,11 @@ class DelayAction(ActionSpec):
 
     async def perform(self, ctx: ActionContext) -> web.StreamResponse:
         """Wait, then send the normal answer."""
-        delay_ms = self.ms if self.ms is not None else self.distribution.draw_ms(ctx.rng)  # type: ignore[union-attr]
-        if not await ctx.pause(delay_ms / 1000):
+        if self.distribution is not None:
+            delay_ms = self.distribution.draw_ms(ctx.draws())
+        else:
+            delay_ms = self.ms or 0.0
+        waited_s = time.perf_counter() - ctx.record.started  # the delay counts from arrival
+        if not await ctx.pause(delay_ms / 1000 - waited_s):
             return ctx.end_for_shutdown()
-        return await ctx.send(ctx.default_reply())
+        return await ctx.send_default()

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from fake_llm.actions.base import ActionContext
 from fake_llm.actions.spec import ActionSpec
+from fake_llm.answers import plan_content
 from fake_llm.plans.mutations import Defect, apply_defect
 
 DayName = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -28,7 +29,7 @@ class WrongPlanAction(ActionSpec):
         """Send the wrong plan."""
         answer = ctx.answers.planned(ctx.chat, ctx.identity)
         wrong = apply_defect(
-            answer.plan,
+            answer.plan(),
             self.defect,
             answer.asked.profile,
             ctx.identity.rng(f"defect:{self.defect}"),
@@ -38,4 +39,4 @@ class WrongPlanAction(ActionSpec):
             exercise=self.exercise,
         )
         ctx.record.outcome = f"wrong_plan_{self.defect}"
-        return await ctx.send(ctx.answers.reply_with(ctx.chat, answer, wrong))
+        return await ctx.send(ctx.answers.reply_with(ctx.chat, answer, plan_content(wrong)))

@@ -86,13 +86,18 @@ class PlanGenerator:
 
     def __init__(self) -> None:
         self._faker = Faker("en_US")
+        self._faker.seed_instance(0)
+        self._rng = self._faker.random  # the seeded Random behind Faker: reseeded per plan
+        self._foods = foods()
+        self._mobility = mobility_drills()
+        self._sleep = sleep_tips()
 
     def generate(self, profile: Profile, targets: Targets, seed: int) -> dict[str, Any]:
         """The plan for `profile` and `targets`; the same seed gives the same plan."""
         self._faker.seed_instance(seed)
         training = TRAINING_DAY_INDEXES[profile.training_days_per_week - 1]
         usable = usable_exercises(profile.equipment, profile.avoid_exercises)
-        first_focus = self._faker.random_int(0, len(FOCUS_PATTERNS) - 1)
+        first_focus = self._rng.randint(0, len(FOCUS_PATTERNS) - 1)
         days: dict[str, Any] = {}
         for index, day in enumerate(DAYS):
             session = training.index(index) if index in training else None
@@ -120,7 +125,7 @@ class PlanGenerator:
             candidates = [e for e in pool if e.name not in taken and e.pattern != "warmup"]
         if not candidates:
             return None
-        chosen: Exercise = self._faker.random_element(candidates)
+        chosen: Exercise = self._rng.choice(candidates)
         taken.add(chosen.name)
         return chosen
 
@@ -143,9 +148,9 @@ class PlanGenerator:
                 "items": [
                     {
                         "exercise": e.name,
-                        "sets": self._faker.random_int(3, 4),
-                        "reps": self._faker.random_element((8, 10, 12, 15)),
-                        "restSec": self._faker.random_element((60, 75, 90)),
+                        "sets": self._rng.randint(3, 4),
+                        "reps": self._rng.choice((8, 10, 12, 15)),
+                        "restSec": self._rng.choice((60, 75, 90)),
                     }
                     for e in main
                     if e is not None
@@ -161,9 +166,7 @@ class PlanGenerator:
     ) -> list[dict[str, str]]:
         pool = [food for food in allowed if slot in food.slots]
         count = 1 if slot == "snack" else 2
-        chosen: Sequence[Food] = self._faker.random_elements(
-            pool, length=min(count, len(pool)), unique=True
-        )
+        chosen: Sequence[Food] = self._rng.sample(pool, min(count, len(pool)))
         scale = min(2.5, max(0.5, kcal / (350 * len(chosen))))
         return [
             {"food": food.name, "qty": f"{round(food.serving_g * scale / 10) * 10} g"}
@@ -176,7 +179,7 @@ class PlanGenerator:
         kcals = split_exactly(targets.total_kcal, weights)
         proteins = split_exactly(targets.protein_g, weights)
         diets = DIET_FOODS[profile.dietary_preference]
-        allowed = tuple(food for food in foods() if food.diet in diets)
+        allowed = tuple(food for food in self._foods if food.diet in diets)
         meals = [
             {
                 "name": name,
@@ -197,11 +200,11 @@ class PlanGenerator:
         current = list(profile.supplements)
         add_ons = [item for item in add_on_pool if item not in current]
         return {
-            "mobility": self._faker.random_elements(mobility_drills(), length=2, unique=True),
-            "sleep": self._faker.random_elements(sleep_tips(), length=2, unique=True),
+            "mobility": self._rng.sample(self._mobility, 2),
+            "sleep": self._rng.sample(self._sleep, 2),
             "supplementCard": {
                 "current": current,
-                "addOns": self._faker.random_elements(add_ons, length=1, unique=True),
+                "addOns": self._rng.sample(add_ons, min(1, len(add_ons))),
             },
         }
 
@@ -214,11 +217,11 @@ class PlanGenerator:
             f"{targets.total_kcal} kcal and {targets.protein_g} g protein"
         )
         if session is None:
-            opener = self._faker.random_element(
+            opener = self._rng.choice(
                 ("Rest day so your muscles recover", "A recovery day between sessions")
             )
             return f"{opener}; {fuel} to support your {goal} goal."
-        closer = self._faker.random_element(
+        closer = self._rng.choice(
             ("keep the last reps controlled", "add load when every set feels easy", "")
         )
         sentence = f"{focus} is session {session + 1} of {sessions} for your {goal} goal; {fuel}"
