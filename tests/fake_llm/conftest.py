@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import openai
 import pytest
+from fake_llm_support import AsyncClientFactory, SyncClientFactory
 
 from fake_llm.server import FakeDeepSeek
 from fake_llm.testing import fake_deepseek_fixture
 
 fake = fake_deepseek_fixture()
-
-AsyncClientFactory = Callable[..., openai.AsyncOpenAI]
-SyncClientFactory = Callable[..., openai.OpenAI]
 
 
 @pytest.fixture

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
+import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+AsyncClientFactory = Callable[..., openai.AsyncOpenAI]
+SyncClientFactory = Callable[..., openai.OpenAI]
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MEAT_FISH_WORDS = (
     "chicken",

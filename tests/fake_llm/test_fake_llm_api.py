@@ -8,10 +8,17 @@ import json
 import httpx
 import openai
 import pytest
-from fake_llm_support import PROFILE, TARGETS, USER_ID, plan_messages, plan_problems
+from fake_llm_support import (
+    PROFILE,
+    TARGETS,
+    USER_ID,
+    AsyncClientFactory,
+    SyncClientFactory,
+    plan_messages,
+    plan_problems,
+)
 from pydantic import SecretStr
 
-from conftest import AsyncClientFactory, SyncClientFactory
 from fake_llm.server import FakeDeepSeek
 from fake_llm.settings import ServerSettings
 

@@ -7,11 +7,18 @@ import json
 
 import openai
 import pytest
-from fake_llm_support import PROFILE, TARGETS, USER_ID, plan_messages, plan_problems
+from fake_llm_support import (
+    PROFILE,
+    TARGETS,
+    USER_ID,
+    AsyncClientFactory,
+    SyncClientFactory,
+    plan_messages,
+    plan_problems,
+)
 from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from conftest import AsyncClientFactory, SyncClientFactory
 from fake_llm.journal import JournalEntry
 from fake_llm.server import FakeDeepSeek
 
