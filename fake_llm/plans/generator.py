@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from faker import Faker
@@ -29,47 +30,53 @@ TRAINING_DAY_INDEXES = (
     (0, 1, 2, 3, 4, 5),
     (0, 1, 2, 3, 4, 5, 6),
 )
-MEAL_LAYOUTS: dict[int, tuple[tuple[str, MealSlot, int], ...]] = {
-    3: (("Breakfast", "breakfast", 30), ("Lunch", "main", 35), ("Dinner", "main", 35)),
-    4: (
-        ("Breakfast", "breakfast", 25),
-        ("Lunch", "main", 30),
-        ("Afternoon snack", "snack", 15),
-        ("Dinner", "main", 30),
-    ),
-    5: (
-        ("Breakfast", "breakfast", 22),
-        ("Mid-morning snack", "snack", 10),
-        ("Lunch", "main", 28),
-        ("Evening snack", "snack", 12),
-        ("Dinner", "main", 28),
-    ),
-    6: (
-        ("Breakfast", "breakfast", 20),
-        ("Mid-morning snack", "snack", 10),
-        ("Lunch", "main", 25),
-        ("Afternoon snack", "snack", 10),
-        ("Dinner", "main", 25),
-        ("Evening snack", "snack", 10),
-    ),
-}
+MEAL_LAYOUTS: Mapping[int, tuple[tuple[str, MealSlot, int], ...]] = MappingProxyType(
+    {
+        3: (("Breakfast", "breakfast", 30), ("Lunch", "main", 35), ("Dinner", "main", 35)),
+        4: (
+            ("Breakfast", "breakfast", 25),
+            ("Lunch", "main", 30),
+            ("Afternoon snack", "snack", 15),
+            ("Dinner", "main", 30),
+        ),
+        5: (
+            ("Breakfast", "breakfast", 22),
+            ("Mid-morning snack", "snack", 10),
+            ("Lunch", "main", 28),
+            ("Evening snack", "snack", 12),
+            ("Dinner", "main", 28),
+        ),
+        6: (
+            ("Breakfast", "breakfast", 20),
+            ("Mid-morning snack", "snack", 10),
+            ("Lunch", "main", 25),
+            ("Afternoon snack", "snack", 10),
+            ("Dinner", "main", 25),
+            ("Evening snack", "snack", 10),
+        ),
+    }
+)
 FOCUS_PATTERNS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("Full Body Strength", ("lower", "upper", "upper", "core")),
     ("Lower Body Strength", ("lower", "lower", "lower", "core")),
     ("Upper Body Strength", ("upper", "upper", "upper", "core")),
     ("Conditioning and Core", ("conditioning", "conditioning", "core", "core")),
 )
-DIET_FOODS = {
-    "Vegetarian": ("veg",),
-    "Eggitarian": ("veg", "egg"),
-    "Non-veg": ("veg", "egg", "meat"),
-}
-GOAL_WORDS = {
-    "fat_loss": "fat-loss",
-    "muscle_gain": "muscle-gain",
-    "recomposition": "recomposition",
-    "general_fitness": "general fitness",
-}
+DIET_FOODS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "Vegetarian": ("veg",),
+        "Eggitarian": ("veg", "egg"),
+        "Non-veg": ("veg", "egg", "meat"),
+    }
+)
+GOAL_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "fat_loss": "fat-loss",
+        "muscle_gain": "muscle-gain",
+        "recomposition": "recomposition",
+        "general_fitness": "general fitness",
+    }
+)
 
 
 def split_exactly(total: int, weights: tuple[int, ...]) -> list[int]:
