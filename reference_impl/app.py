@@ -61,7 +61,9 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 def _database(settings: ServiceSettings) -> CleanupContext:
     async def database_context(app: web.Application) -> AsyncIterator[None]:
-        database = await Database.open(settings.database_url, max_size=max(10, settings.queue.worker_concurrency // 4))
+        database = await Database.open(
+            settings.database_url, max_size=max(10, settings.queue.worker_concurrency // 4)
+        )
         app[DATABASE_KEY] = database
         yield
         await database.close()
@@ -69,7 +71,9 @@ def _database(settings: ServiceSettings) -> CleanupContext:
     return database_context
 
 
-def _queue_worker(env: Mapping[str, str], settings: ServiceSettings, pipeline: PipelineSettings) -> CleanupContext:
+def _queue_worker(
+    env: Mapping[str, str], settings: ServiceSettings, pipeline: PipelineSettings
+) -> CleanupContext:
     async def worker_context(app: web.Application) -> AsyncIterator[None]:
         worker_prefix = f"{socket.gethostname()}:{os.getpid()}"
         queue = settings.queue

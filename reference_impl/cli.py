@@ -89,15 +89,20 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the HTTP surface and run the queue")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
-    for sub in (serve, commands.add_parser("worker", help="run the queue loop without HTTP"),
-                commands.add_parser("keys", help="print the anon and service keys for the JWT secret")):
+    for sub in (
+        serve,
+        commands.add_parser("worker", help="run the queue loop without HTTP"),
+        commands.add_parser("keys", help="print the anon and service keys for the JWT secret"),
+    ):
         sub.add_argument("--env-file", type=Path)
     args = parser.parse_args(argv)
 
     try:
         env = _environment(args.env_file)
         if args.command == "keys":
-            authority = JwtAuthority.from_settings(ServiceSettings.from_env({"DATABASE_URL": "unused", **env}))
+            authority = JwtAuthority.from_settings(
+                ServiceSettings.from_env({"DATABASE_URL": "unused", **env})
+            )
             print(f"SUPABASE_ANON_KEY={authority.anon_key}")
             print(f"SUPABASE_SERVICE_ROLE_KEY={authority.service_role_key}")
             return 0

@@ -44,8 +44,9 @@ class Database:
         self, caller: Caller, *, read_only: bool = False, method: str = "POST", path: str = "/"
     ) -> AsyncIterator[psycopg.AsyncConnection[DictRow]]:
         """One transaction as `caller`; committed when the block ends without an error."""
-        async with self.pool.connection() as conn, as_caller_async(
-            conn, caller, read_only=read_only, method=method, path=path
+        async with (
+            self.pool.connection() as conn,
+            as_caller_async(conn, caller, read_only=read_only, method=method, path=path),
         ):
             yield conn
 

@@ -1,11 +1,11 @@
 """The Edge Functions of DESIGN §3.6: create-plan-job and process-plan-queue.
 
-    POST /functions/v1/create-plan-job     user JWT + apikey; {profile, regenerate?}
-        202 {jobId, status, created}; 400 INVALID_REQUEST (details name every field);
-        401 AUTH_REQUIRED; 413 PAYLOAD_TOO_LARGE; 429 REGENERATION_TOO_SOON {nextAllowedAt}
-    POST /functions/v1/process-plan-queue  service role; {maxJobs?}
-        200 {recovered: {stuck, stale}, processed: [{jobId, status, errorCode}]};
-        401 AUTH_REQUIRED; 403 FORBIDDEN; 546 WORKER_LIMIT when the wall clock killed it
+POST /functions/v1/create-plan-job     user JWT + apikey; {profile, regenerate?}
+    202 {jobId, status, created}; 400 INVALID_REQUEST (details name every field);
+    401 AUTH_REQUIRED; 413 PAYLOAD_TOO_LARGE; 429 REGENERATION_TOO_SOON {nextAllowedAt}
+POST /functions/v1/process-plan-queue  service role; {maxJobs?}
+    200 {recovered: {stuck, stale}, processed: [{jobId, status, errorCode}]};
+    401 AUTH_REQUIRED; 403 FORBIDDEN; 546 WORKER_LIMIT when the wall clock killed it
 """
 
 from __future__ import annotations
@@ -97,7 +97,9 @@ async def create_plan_job(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
 
-    errors = [FieldError(name, "is not a create-plan-job field") for name in sorted(set(body) - CREATE_FIELDS)]
+    errors = [
+        FieldError(name, "is not a create-plan-job field") for name in sorted(set(body) - CREATE_FIELDS)
+    ]
     regenerate = body.get("regenerate", False)
     if not isinstance(regenerate, bool):
         errors.append(FieldError("regenerate", "must be true or false"))
@@ -157,7 +159,11 @@ async def create_plan_job(request: web.Request) -> web.Response:
     loop = request.config_dict[LOOP_KEY]
     if loop is not None:
         loop.trigger()
-    response: dict[str, Any] = {"jobId": str(row["job_id"]), "status": row["status"], "created": row["created"]}
+    response: dict[str, Any] = {
+        "jobId": str(row["job_id"]),
+        "status": row["status"],
+        "created": row["created"],
+    }
     if row["superseded_job_id"] is not None:
         response["supersededJobId"] = str(row["superseded_job_id"])
     return web.json_response(response, status=202)

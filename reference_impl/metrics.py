@@ -64,7 +64,10 @@ class ServiceMetrics:
             ),
             "# HELP plan_queue_invocations_total Queue invocations, by how they ended.",
             "# TYPE plan_queue_invocations_total counter",
-            *(f'plan_queue_invocations_total{{result="{key}"}} {n}' for key, n in sorted(self.invocations.items())),
+            *(
+                f'plan_queue_invocations_total{{result="{key}"}} {n}'
+                for key, n in sorted(self.invocations.items())
+            ),
             "# HELP plan_job_attempt_duration_seconds Duration of attempts.",
             "# TYPE plan_job_attempt_duration_seconds histogram",
         ]

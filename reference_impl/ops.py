@@ -27,7 +27,9 @@ async def metrics(request: web.Request) -> web.Response:
     )
     by_status = dict.fromkeys(STATUSES, 0) | {row["status"]: int(row["n"]) for row in rows}
     text = request.config_dict[METRICS_KEY].render(by_status)
-    return web.Response(text=text, content_type="text/plain", charset="utf-8", headers={"X-Metrics-Format": "0.0.4"})
+    return web.Response(
+        text=text, content_type="text/plain", charset="utf-8", headers={"X-Metrics-Format": "0.0.4"}
+    )
 
 
 def add_ops_routes(app: web.Application) -> None:

@@ -68,10 +68,7 @@ class DelayAction(ActionSpec):
 
     async def perform(self, ctx: ActionContext) -> web.StreamResponse:
         """Wait, then send the normal answer."""
-        if self.distribution is not None:
-            delay_ms = self.distribution.draw_ms(ctx.draws())
-        else:
-            delay_ms = self.ms or 0.0
+        delay_ms = self.distribution.draw_ms(ctx.draws()) if self.distribution is not None else self.ms or 0.0
         waited_s = time.perf_counter() - ctx.record.started  # the delay counts from arrival
         if not await ctx.pause(delay_ms / 1000 - waited_s):
             return ctx.end_for_shutdown()

@@ -100,9 +100,7 @@ async def _generate(
     deepseek = DeepSeekClient(client, settings, clock=deadline.clock)
     log_fields = {"jobId": str(job_id)}
 
-    draft_call = await deepseek.chat(
-        stage1_messages(user_id, profile, targets), stage=1, deadline=deadline
-    )
+    draft_call = await deepseek.chat(stage1_messages(user_id, profile, targets), stage=1, deadline=deadline)
     draft = _plan_json(draft_call, stage=1)
     logger.info("stage 1 draft received", extra={**log_fields, "elapsed_ms": deadline.elapsed_ms()})
 
@@ -134,9 +132,7 @@ def _read_job_input(job_input: object) -> tuple[Profile, Targets]:
         profile = parse_profile(job_input.get("profile"), path="input.profile")
         targets = Targets.from_json(job_input.get("targets"), path="input.targets")
     except (ProfileInvalid, TargetsInvalid) as invalid:
-        raise PipelineError(
-            ErrorCode.UNEXPECTED_ERROR, f"job input is invalid: {invalid}"
-        ) from None
+        raise PipelineError(ErrorCode.UNEXPECTED_ERROR, f"job input is invalid: {invalid}") from None
     return profile, targets
 
 
@@ -154,9 +150,7 @@ def _describe_violations(violations: list[Violation]) -> str:
     return f"plan breaks {len(violations)} rule(s) after the fixer: {shown}{rest}"
 
 
-def _unexpected(
-    job_id: str | UUID, failure: BaseException, settings: PipelineSettings
-) -> PipelineError:
+def _unexpected(job_id: str | UUID, failure: BaseException, settings: PipelineSettings) -> PipelineError:
     secrets = [settings.api_key]
     logger.error(
         "unexpected error in a plan attempt:\n%s",
@@ -164,6 +158,4 @@ def _unexpected(
         extra={"jobId": str(job_id)},
     )
     detail = redact(str(failure), secrets) or "no detail"
-    return PipelineError(
-        ErrorCode.UNEXPECTED_ERROR, f"unexpected {type(failure).__name__}: {detail}"
-    )
+    return PipelineError(ErrorCode.UNEXPECTED_ERROR, f"unexpected {type(failure).__name__}: {detail}")

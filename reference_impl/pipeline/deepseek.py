@@ -66,9 +66,7 @@ class DeepSeekClient:
         self._clock = clock
         self._url = settings.base_url.rstrip("/") + "/chat/completions"
 
-    async def chat(
-        self, messages: list[ChatMessage], *, stage: int, deadline: Deadline
-    ) -> ChatCompletion:
+    async def chat(self, messages: list[ChatMessage], *, stage: int, deadline: Deadline) -> ChatCompletion:
         """Run one chat call in JSON mode; raise `PipelineError` with the §3.4 code on failure.
 
         A missing API key fails with `CONFIG_ERROR` before any request is sent.
@@ -139,8 +137,7 @@ class DeepSeekClient:
                         if len(received) > MAX_RESPONSE_BYTES:
                             raise PipelineError(
                                 ErrorCode.AI_UPSTREAM_ERROR,
-                                f"DeepSeek stage {stage} response exceeded "
-                                f"{MAX_RESPONSE_BYTES} bytes",
+                                f"DeepSeek stage {stage} response exceeded {MAX_RESPONSE_BYTES} bytes",
                             )
                     return _RawResponse(response.status_code, response.headers, bytes(received))
         except (TimeoutError, httpx.TimeoutException):
@@ -245,8 +242,7 @@ def _code_for_status(status: int) -> tuple[ErrorCode, str]:
     """The §3.4 code for a DeepSeek error status, and a hint naming what to check."""
     if status in (400, 422):
         return ErrorCode.CONFIG_ERROR, (
-            f"; our request was refused, check {env_name_of('model')} and "
-            f"{env_name_of('max_tokens')}"
+            f"; our request was refused, check {env_name_of('model')} and {env_name_of('max_tokens')}"
         )
     if status in (401, 403):
         return ErrorCode.CONFIG_ERROR, f"; check {env_name_of('api_key')}"
@@ -266,8 +262,7 @@ def _describe_received(received: bytearray) -> str:
         return "no response bytes received"
     if not received.strip():
         return (
-            f"only {len(received)} bytes of keep-alive whitespace received, "
-            "which do not extend the deadline"
+            f"only {len(received)} bytes of keep-alive whitespace received, which do not extend the deadline"
         )
     return f"{len(received)} bytes received before the abort"
 

@@ -142,9 +142,7 @@ class _DayChecks:
         if not (_is_whole(reps, minimum=1) or _is_text(reps)):
             self.fail(f"{path}.reps", _missing_or_not("a whole number >= 1 or a string", reps))
         if not _is_whole(item.get("restSec"), minimum=0):
-            self.fail(
-                f"{path}.restSec", _missing_or_not("a whole number >= 0", item.get("restSec"))
-            )
+            self.fail(f"{path}.restSec", _missing_or_not("a whole number >= 0", item.get("restSec")))
 
     def nutrition(self, nutrition: object, profile: Profile, targets: Targets) -> None:
         if not isinstance(nutrition, dict):
@@ -207,9 +205,7 @@ class _DayChecks:
             return
         for key in ("mobility", "sleep"):
             if not _is_text_list(recovery.get(key)):
-                self.fail(
-                    f"recovery.{key}", _missing_or_not("a list of strings", recovery.get(key))
-                )
+                self.fail(f"recovery.{key}", _missing_or_not("a list of strings", recovery.get(key)))
         card = recovery.get("supplementCard")
         if not isinstance(card, dict):
             self.fail("recovery.supplementCard", _missing_or_not("an object", card))

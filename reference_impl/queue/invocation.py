@@ -82,14 +82,20 @@ async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> Pr
         )
     except psycopg.Error as error:
         if error.sqlstate == "PT409":
-            return await _dropped(context, job, started, "completion refused: the attempt was recovered or cancelled")
+            return await _dropped(
+                context, job, started, "completion refused: the attempt was recovered or cancelled"
+            )
         return await _fail(context, job, _unexpected(error), started)
     assert row is not None
-    log_transition("job.completed", row, worker=context.worker_id, attempt_ms=_ms(started), fixes=list(result.fixes))
+    log_transition(
+        "job.completed", row, worker=context.worker_id, attempt_ms=_ms(started), fixes=list(result.fixes)
+    )
     return ProcessedJob(str(row["id"]), row["status"], None, row["retry_count"], _ms(started))
 
 
-async def _fail(context: WorkerContext, job: dict[str, Any], error: PipelineError, started: float) -> ProcessedJob:
+async def _fail(
+    context: WorkerContext, job: dict[str, Any], error: PipelineError, started: float
+) -> ProcessedJob:
     try:
         row = await context.database.fetch_one(
             SERVICE,
@@ -99,17 +105,26 @@ async def _fail(context: WorkerContext, job: dict[str, Any], error: PipelineErro
     except psycopg.Error as db_error:
         if db_error.sqlstate == "PT409":
             return await _dropped(
-                context, job, started, f"failure ({error.code}) refused: the attempt was recovered or cancelled"
+                context,
+                job,
+                started,
+                f"failure ({error.code}) refused: the attempt was recovered or cancelled",
             )
         logger.error(
             "could not record the failure; the job stays processing for stuck recovery",
-            extra={"event": "job.fail_unrecorded", "jobId": str(job["id"]), "error_code": error.code.value,
-                   "sqlstate": db_error.sqlstate},
+            extra={
+                "event": "job.fail_unrecorded",
+                "jobId": str(job["id"]),
+                "error_code": error.code.value,
+                "sqlstate": db_error.sqlstate,
+            },
         )
         return ProcessedJob(str(job["id"]), "processing", error.code.value, job["retry_count"], _ms(started))
     assert row is not None
     event = "job.requeued" if row["status"] == "pending" else "job.failed"
-    log_transition(event, row, worker=context.worker_id, attempt_ms=_ms(started), error_message=row["error_message"])
+    log_transition(
+        event, row, worker=context.worker_id, attempt_ms=_ms(started), error_message=row["error_message"]
+    )
     return ProcessedJob(str(row["id"]), row["status"], row["error_code"], row["retry_count"], _ms(started))
 
 
@@ -121,12 +136,19 @@ async def _dropped(context: WorkerContext, job: dict[str, Any], started: float, 
     current = dict(now) if now is not None else job
     log_transition("job.result_dropped", current, worker=context.worker_id, reason=reason)
     return ProcessedJob(
-        str(job["id"]), current["status"], current["error_code"], current["retry_count"], _ms(started), dropped=True
+        str(job["id"]),
+        current["status"],
+        current["error_code"],
+        current["retry_count"],
+        _ms(started),
+        dropped=True,
     )
 
 
 def _unexpected(error: BaseException) -> PipelineError:
-    return PipelineError(ErrorCode.UNEXPECTED_ERROR, f"{type(error).__name__} while processing the job: {error}")
+    return PipelineError(
+        ErrorCode.UNEXPECTED_ERROR, f"{type(error).__name__} while processing the job: {error}"
+    )
 
 
 async def _scalar(context: WorkerContext, query: str, params: tuple[Any, ...]) -> int:

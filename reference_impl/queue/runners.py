@@ -53,7 +53,13 @@ class ChildProcessRunner:
         worker_id = f"{self.worker_prefix}:child-{self._count}"
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", CHILD_MODULE, "--max-jobs", str(max_jobs), "--worker-id", worker_id,
+            sys.executable,
+            "-m",
+            CHILD_MODULE,
+            "--max-jobs",
+            str(max_jobs),
+            "--worker-id",
+            worker_id,
             env={**os.environ, **self.env},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import openai
 import pytest
-from fake_llm_support import AsyncClientFactory, SyncClientFactory
 
 from fake_llm.server import FakeDeepSeek
 from fake_llm.testing import fake_deepseek_fixture
+from tests.fake_llm.fake_llm_support import AsyncClientFactory, SyncClientFactory
 
 fake = fake_deepseek_fixture()
 

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import httpx
 import openai
 import pytest
-from fake_llm_support import USER_ID, AsyncClientFactory, plan_messages
 
 from fake_llm.control import AsyncFakeLLMControl, ControlError, FakeLLMControl
 from fake_llm.presets import preset_names
 from fake_llm.server import FakeDeepSeek
+from tests.fake_llm.fake_llm_support import USER_ID, AsyncClientFactory, plan_messages
 
 ERROR_503 = {"type": "http_error", "status": 503}
 

@@ -8,7 +8,11 @@ import json
 import httpx
 import openai
 import pytest
-from fake_llm_support import (
+from pydantic import SecretStr
+
+from fake_llm.server import FakeDeepSeek
+from fake_llm.settings import ServerSettings
+from tests.fake_llm.fake_llm_support import (
     PROFILE,
     TARGETS,
     USER_ID,
@@ -17,10 +21,6 @@ from fake_llm_support import (
     plan_messages,
     plan_problems,
 )
-from pydantic import SecretStr
-
-from fake_llm.server import FakeDeepSeek
-from fake_llm.settings import ServerSettings
 
 
 async def test_sync_client_gets_a_valid_plan(sync_client: SyncClientFactory) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
-from fake_llm_support import plan_messages
 
 from fake_llm.server import FakeDeepSeek
 from fake_llm.settings import RuntimeSettings, ServerSettings
+from tests.fake_llm.fake_llm_support import plan_messages
 
 BODY = json.dumps({"model": "deepseek-chat", "messages": plan_messages(), "stream": False}).encode()
 STREAM_BODY = json.dumps(

@@ -7,7 +7,12 @@ import json
 
 import openai
 import pytest
-from fake_llm_support import (
+from openai import AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from fake_llm.journal import JournalEntry
+from fake_llm.server import FakeDeepSeek
+from tests.fake_llm.fake_llm_support import (
     PROFILE,
     TARGETS,
     USER_ID,
@@ -16,11 +21,6 @@ from fake_llm_support import (
     plan_messages,
     plan_problems,
 )
-from openai import AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
-from fake_llm.journal import JournalEntry
-from fake_llm.server import FakeDeepSeek
 
 CHAT = "deepseek-chat"
 

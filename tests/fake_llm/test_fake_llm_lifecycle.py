@@ -6,11 +6,11 @@ import asyncio
 
 import httpx
 import pytest
-from fake_llm_support import plan_messages
 
 from fake_llm.journal import JournalFilter
 from fake_llm.server import FakeDeepSeek
 from fake_llm.settings import ServerSettings
+from tests.fake_llm.fake_llm_support import plan_messages
 
 LONG = 60_000
 

@@ -7,12 +7,12 @@ import random
 from typing import Any
 
 import pytest
-from fake_llm_support import PROFILE, TARGETS, plan_problems
 
 from fake_llm.plans.extract import read_plan_request
 from fake_llm.plans.generator import PlanGenerator
 from fake_llm.plans.profile import Profile, Targets, compute_targets
 from fake_llm.plans.quality import degrade
+from tests.fake_llm.fake_llm_support import PROFILE, TARGETS, plan_problems
 
 PROFILES: list[dict[str, Any]] = [
     PROFILE,

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from fake_llm_support import USER_ID, plan_messages
 from pydantic import ValidationError
 
 from fake_llm.chat_request import ChatRequest, parse_chat_request
 from fake_llm.rules import FaultRule, RuleStore
+from tests.fake_llm.fake_llm_support import USER_ID, plan_messages
 
 ERROR_500 = {"type": "http_error", "status": 500}
 
