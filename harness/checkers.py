@@ -42,9 +42,7 @@ class DbSnapshot:
     plans: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
-    def of(
-        cls, jobs: Iterable[Mapping[str, Any]], plans: Iterable[Mapping[str, Any]]
-    ) -> DbSnapshot:
+    def of(cls, jobs: Iterable[Mapping[str, Any]], plans: Iterable[Mapping[str, Any]]) -> DbSnapshot:
         return cls(tuple(jobs), tuple(plans))
 
     def job_snapshots(self) -> list[JobSnapshot]:
@@ -220,12 +218,8 @@ class SingleActivePerUser:
     name: ClassVar[str] = "single_active_per_user"
 
     def check(self, history: Sequence[Op], db: DbSnapshot) -> CheckResult:
-        active_plans = Counter(
-            str(p.get("user_id")) for p in db.plans if p.get("is_active") is True
-        )
-        active_jobs = Counter(
-            str(job.user_id) for job in db.job_snapshots() if job.status in ACTIVE_STATUSES
-        )
+        active_plans = Counter(str(p.get("user_id")) for p in db.plans if p.get("is_active") is True)
+        active_jobs = Counter(str(job.user_id) for job in db.job_snapshots() if job.status in ACTIVE_STATUSES)
         failures = {
             "users_with_several_active_plans": sorted(u for u, n in active_plans.items() if n > 1),
             "users_with_several_active_jobs": sorted(u for u, n in active_jobs.items() if n > 1),
@@ -296,9 +290,7 @@ class ValidPlansOnly:
             if problems:
                 invalid.append({"plan_id": plan.get("id"), "problems": problems})
         failures, unknowns = {"invalid_plans": invalid}, {"unjudged_plans": unjudged}
-        return CheckResult(
-            _verdict(failures, unknowns), {"plans": len(db.plans), **failures, **unknowns}
-        )
+        return CheckResult(_verdict(failures, unknowns), {"plans": len(db.plans), **failures, **unknowns})
 
 
 @dataclass(frozen=True)

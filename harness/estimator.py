@@ -59,13 +59,10 @@ class MaxWaitPolicy:
         if not self.multiplier > 0:
             raise ValueError(f"multiplier must be > 0, got {self.multiplier}")
         if not 0 < self.cap_seconds <= HARD_CAP_SECONDS:
-            raise ValueError(
-                f"cap_seconds must be in (0, {HARD_CAP_SECONDS:g}], got {self.cap_seconds}"
-            )
+            raise ValueError(f"cap_seconds must be in (0, {HARD_CAP_SECONDS:g}], got {self.cap_seconds}")
         if not 0 <= self.floor_seconds <= self.cap_seconds:
             raise ValueError(
-                f"floor_seconds must be in [0, cap_seconds={self.cap_seconds:g}], "
-                f"got {self.floor_seconds}"
+                f"floor_seconds must be in [0, cap_seconds={self.cap_seconds:g}], got {self.floor_seconds}"
             )
 
     def max_wait(self, predicted_seconds: float) -> float:

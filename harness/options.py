@@ -27,6 +27,12 @@ class OptionSpec:
 
 OPTIONS = (
     OptionSpec("target", "where the suite runs: local (default), staging or url", "local"),
+    OptionSpec("url", "base URL of the Supabase-shaped service for --target url"),
+    OptionSpec(
+        "env-file",
+        "KEY=VALUE file with SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY and "
+        "optionally DATABASE_URL (the environment wins over the file)",
+    ),
     OptionSpec(
         "db",
         "PostgreSQL for the local stack: auto (default), embedded, system, testcontainers "
@@ -42,6 +48,12 @@ OPTIONS = (
         "seed",
         "seed for generated users, fake-LLM draws and probabilities; 'random' picks one and prints it",
         "20251130",
+    ),
+    OptionSpec("report-dir", "where reports/<run>/ and reports/latest are written", "reports"),
+    OptionSpec(
+        "max-wait",
+        "seconds the poller waits for a job before the app would show an error "
+        "(default: 60 on local, the 900 s hard cap elsewhere)",
     ),
     OptionSpec(
         "allow-destructive",

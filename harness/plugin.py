@@ -22,6 +22,17 @@ from harness.fixtures import (  # noqa: F401  (fixtures are found in the plugin'
     worker_database_dsn,
 )
 from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY
+from harness.stack_fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
+    fake_llm,
+    history,
+    make_user,
+    poll,
+    profile_factory,
+    queue_admin,
+    stack_db,
+    target_endpoint,
+    wire,
+)
 from harness.targets import CAPABILITIES
 
 WORKERINPUT_KEY = "plan_conformance_database"

@@ -179,9 +179,7 @@ class PollPolicy:
         if not self.backoff_factor >= 1:
             raise ValueError(f"backoff_factor must be >= 1, got {self.backoff_factor}")
         if not self.max_interval_ms >= self.initial_interval_ms:
-            raise ValueError(
-                f"max_interval_ms must be >= initial_interval_ms, got {self.max_interval_ms}"
-            )
+            raise ValueError(f"max_interval_ms must be >= initial_interval_ms, got {self.max_interval_ms}")
         cap_ms = HARD_CAP_SECONDS * 1000
         if self.max_wait_ms is not None and not 0 < self.max_wait_ms <= cap_ms:
             raise ValueError(f"max_wait_ms must be in (0, {cap_ms:g}], got {self.max_wait_ms}")
@@ -321,9 +319,7 @@ class PlanBuildingPoller:
             if last is None or snapshot.status != last.status:
                 before = last.status if last else None
                 transitions.append(
-                    Transition(
-                        elapsed, before, snapshot.status, snapshot.retry_count, snapshot.error_code
-                    )
+                    Transition(elapsed, before, snapshot.status, snapshot.retry_count, snapshot.error_code)
                 )
             last = snapshot
             state = ui_state_for(snapshot.status, snapshot.error_code)
@@ -342,9 +338,7 @@ class PlanBuildingPoller:
                 detail = f"still {snapshot.status} after the max wait of {max_wait:g} s"
                 return outcome(UiState.STUCK, detail, stuck_reason=StuckReason.MAX_WAIT)
             self._sleep(min(interval_ms / 1000, max_wait - elapsed))
-            interval_ms = min(
-                interval_ms * self._policy.backoff_factor, self._policy.max_interval_ms
-            )
+            interval_ms = min(interval_ms * self._policy.backoff_factor, self._policy.max_interval_ms)
 
     def retry(self, outcome: PollOutcome) -> RetryAction:
         """The retry button: clean up a stuck job so a new attempt can start.

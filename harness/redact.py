@@ -107,9 +107,7 @@ class Redactor:
     def findings(self, text: str) -> list[str]:
         """What kinds of secret `text` contains (never the secret itself)."""
         found = [
-            f"explicit secret #{position}"
-            for position, secret in enumerate(self.secrets)
-            if secret in text
+            f"explicit secret #{position}" for position, secret in enumerate(self.secrets) if secret in text
         ]
         found.extend(name for name, pattern, _ in _SHAPES if pattern.search(text))
         return found

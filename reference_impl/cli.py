@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aiohttp import web
+from dotenv import dotenv_values
 
 from reference_impl.app import create_app
 from reference_impl.auth.tokens import JwtAuthority
-from reference_impl.envfile import EnvFileError, read_env_file
 from reference_impl.logs import configure_logging
 from reference_impl.pipeline.settings import SettingsError
 from reference_impl.queue.context import open_worker_context
@@ -34,9 +34,12 @@ from reference_impl.settings import ServiceSettings, ServiceSettingsError
 
 
 def _environment(env_file: Path | None) -> dict[str, str]:
+    """The environment, with an env file filling in what it does not set."""
     merged: dict[str, str] = {}
     if env_file is not None:
-        merged.update(read_env_file(env_file))
+        if not env_file.is_file():
+            raise ServiceSettingsError(f"--env-file {env_file}: no such file")
+        merged.update({key: value for key, value in dotenv_values(env_file).items() if value is not None})
     merged.update(os.environ)
     return merged
 
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_serve(env, args.host, args.port))
         else:
             asyncio.run(_worker(env))
-    except (ServiceSettingsError, SettingsError, EnvFileError, OSError) as error:
+    except (ServiceSettingsError, SettingsError, OSError) as error:
         print(f"plan-reference: {error}", file=sys.stderr)
         return 2
     return 0

@@ -40,8 +40,7 @@ def histogram_svg(values: Sequence[float], unit: str = "s", width: int = 560) ->
     parts = [
         f'<svg width="{width}" height="{height}" '
         f'role="img" aria-label="histogram of {len(values)} durations">',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        'stroke="#334155"/>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#334155"/>',
     ]
     for index, count in enumerate(counts):
         start = low + index * step
@@ -53,12 +52,8 @@ def histogram_svg(values: Sequence[float], unit: str = "s", width: int = 560) ->
             f'height="{bar_h:.1f}" fill="#3b82f6"><title>{escape(label)}</title></rect>'
         )
         if count:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{count}</text>'
-            )
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{_number(start)}</text>'
-        )
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{count}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{_number(start)}</text>')
     parts.append(
         f'<text x="{left + plot_w:.1f}" y="{height - 12}" text-anchor="end">'
         f"{_number(high)} {escape(unit)}</text></svg>"
@@ -73,15 +68,11 @@ def timeline_svg(jobs: Sequence[JobTimeline], width: int = 760) -> str:
         return ""
     label_w, end_label_w, row_h, top = 110, 120, 18, 8
     plot_w = width - label_w - end_label_w
-    end = max(
-        max([t.at_seconds for t in job.transitions] + [job.duration_seconds or 0.0])
-        for job in shown
-    )
+    end = max(max([t.at_seconds for t in job.transitions] + [job.duration_seconds or 0.0]) for job in shown)
     scale = plot_w / (end or 1.0)
     height = top + row_h * len(shown) + 24
     parts = [
-        f'<svg width="{width}" height="{height}" '
-        f'role="img" aria-label="timelines of {len(shown)} jobs">'
+        f'<svg width="{width}" height="{height}" role="img" aria-label="timelines of {len(shown)} jobs">'
     ]
     for row, job in enumerate(shown):
         y = top + row * row_h

@@ -55,10 +55,7 @@ def _scenarios_with(results: RunResults, outcomes: set[str]) -> str:
     chosen = [s for s in results.scenarios if s.outcome in outcomes]
     if not chosen:
         return ""
-    rows = [
-        [escape(s.nodeid), escape(s.outcome), f"<pre>{escape(s.reason or '')}</pre>"]
-        for s in chosen
-    ]
+    rows = [[escape(s.nodeid), escape(s.outcome), f"<pre>{escape(s.reason or '')}</pre>"] for s in chosen]
     return _table(["scenario", "outcome", "why"], rows, raw=True)
 
 
@@ -73,9 +70,7 @@ def _error_codes(results: RunResults) -> str:
         ]
         for row in error_code_rows(results.jobs)
     ]
-    return _table(
-        ["error_code", "jobs ending with it", "jobs showing it", "UI state", "documented"], rows
-    )
+    return _table(["error_code", "jobs ending with it", "jobs showing it", "UI state", "documented"], rows)
 
 
 def _checks(results: RunResults) -> str:
@@ -122,9 +117,7 @@ def render_html(results: RunResults) -> str:
             f"<h1>Conformance report: {escape(results.run_id)}</h1>",
             _table(["", ""], facts),
             _section("Conformance matrix", _matrix(results), "no scenarios ran"),
-            _section(
-                "Failures", _scenarios_with(results, {"failed", "error", "xpassed"}), "no failures"
-            ),
+            _section("Failures", _scenarios_with(results, {"failed", "error", "xpassed"}), "no failures"),
             _section(
                 "Skipped and why",
                 _scenarios_with(results, {"skipped", "xfailed"}),

@@ -35,9 +35,7 @@ def conformance_matrix(scenarios: Sequence[ScenarioResult]) -> ConformanceMatrix
         counts.setdefault(scenario.area, Counter())[scenario.outcome] += 1
     seen = {outcome for row in counts.values() for outcome in row}
     columns = tuple(o for o in OUTCOMES if o in CORE_OUTCOMES or o in seen)
-    return ConformanceMatrix(
-        tuple(sorted(counts)), columns, {a: dict(c) for a, c in counts.items()}
-    )
+    return ConformanceMatrix(tuple(sorted(counts)), columns, {a: dict(c) for a, c in counts.items()})
 
 
 def render_matrix_text(matrix: ConformanceMatrix) -> str:
@@ -77,10 +75,7 @@ def error_code_rows(jobs: Sequence[JobTimeline]) -> list[ErrorCodeRow]:
     jobs ended with it (`final`) and how many showed it at some point (`seen`)."""
     final = Counter(job.error_code for job in jobs if job.error_code)
     seen = Counter(
-        code
-        for job in jobs
-        for code in {t.error_code for t in job.transitions} | {job.error_code}
-        if code
+        code for job in jobs for code in {t.error_code for t in job.transitions} | {job.error_code} if code
     )
     undocumented = sorted(set(seen) - set(ERROR_CODE_UI_STATES))
     return [

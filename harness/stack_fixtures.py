@@ -1,0 +1,148 @@
+"""Fixtures for end-to-end scenarios: the target's endpoint, users, the fake, the poller.
+
+On `local`, the first scenario that needs HTTP starts this worker's stack (its own
+database cloned from the template, the fake DeepSeek, the reference service); on
+`staging` and `url` the endpoint comes from the configuration. Scenarios use the same
+fixtures everywhere and state what else they need with `@pytest.mark.needs(...)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from fake_llm.control import FakeLLMControl
+from harness.client import ApiKeys, PlanJobs, QueueAdmin, SupabaseHttp
+from harness.config import HarnessConfig
+from harness.db.run import DatabaseRun
+from harness.estimator import HARD_CAP_SECONDS
+from harness.history import History
+from harness.keys import DATABASE_RUN_KEY
+from harness.poller import PlanBuildingPoller, PollOutcome, PollPolicy
+from harness.profiles import ProfileFactory
+from harness.queue_db import QueueDatabase
+from harness.stack.local import LocalStack
+
+LOCAL_MAX_WAIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class TargetEndpoint:
+    """Where the scenarios talk to: the service, its keys, and on local the fake and stack."""
+
+    url: str
+    keys: ApiKeys = field(repr=False)
+    database_dsn: str | None = field(default=None, repr=False)
+    stack: LocalStack | None = None
+
+    @property
+    def fake_url(self) -> str | None:
+        return self.stack.fake_url if self.stack is not None else None
+
+
+@pytest.fixture(scope="session")
+def target_endpoint(
+    harness_config: HarnessConfig, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TargetEndpoint]:
+    if harness_config.remote is not None:
+        yield TargetEndpoint(
+            harness_config.remote.url, harness_config.remote.keys, harness_config.remote_database_dsn
+        )
+        return
+    run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
+    if run is None:
+        pytest.skip("the local target has no database for its stack")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = run.scratch.clone(f"{worker}_stack")
+    dsn = run.server.dsn(name)
+    stack = LocalStack(dsn, harness_config.seed, tmp_path_factory.mktemp(f"stack-{worker}"))
+    stack.start()
+    try:
+        assert stack.keys is not None
+        yield TargetEndpoint(stack.service_url, stack.keys, dsn, stack)
+    finally:
+        stack.stop()
+        with contextlib.suppress(Exception):
+            run.scratch.drop(name)
+
+
+@pytest.fixture(scope="session")
+def wire(target_endpoint: TargetEndpoint) -> Iterator[SupabaseHttp]:
+    client = SupabaseHttp(target_endpoint.url, target_endpoint.keys)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def queue_admin(wire: SupabaseHttp) -> QueueAdmin:
+    return QueueAdmin(wire)
+
+
+@pytest.fixture
+def history() -> History:
+    return History()
+
+
+@pytest.fixture
+def make_user(wire: SupabaseHttp, history: History) -> Iterator[Callable[[], PlanJobs]]:
+    """Factory: a new signed-in user (through /auth/v1), removed after the test."""
+    created: list[PlanJobs] = []
+
+    def make() -> PlanJobs:
+        jobs = PlanJobs(wire, wire.new_session(), history)
+        created.append(jobs)
+        return jobs
+
+    yield make
+    for jobs in reversed(created):
+        with contextlib.suppress(Exception):
+            wire.delete_user(jobs.session.user_id)
+
+
+@pytest.fixture(scope="session")
+def profile_factory(harness_config: HarnessConfig) -> ProfileFactory:
+    return ProfileFactory(harness_config.seed)
+
+
+@pytest.fixture
+def fake_llm(target_endpoint: TargetEndpoint) -> Iterator[FakeLLMControl]:
+    """The fake DeepSeek's control client, with rules and journal cleared for the test."""
+    if target_endpoint.fake_url is None:
+        pytest.skip("the target's DeepSeek is not under the harness's control")
+    control = FakeLLMControl(target_endpoint.fake_url)
+    control.reset()
+    yield control
+    control.close()
+
+
+@pytest.fixture
+def stack_db(target_endpoint: TargetEndpoint) -> Iterator[QueueDatabase]:
+    """SQL access to the service's own database (not emptied: the service is using it)."""
+    if target_endpoint.database_dsn is None:
+        pytest.skip("no SQL access to the target's database (give DATABASE_URL)")
+    db = QueueDatabase(target_endpoint.database_dsn)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def poll(harness_config: HarnessConfig, target_endpoint: TargetEndpoint) -> Callable[..., PollOutcome]:
+    """`poll(jobs, job_id, **policy)`: the plan-building screen until it would stop."""
+    local = target_endpoint.stack is not None
+    max_wait_s = harness_config.max_wait_seconds or (LOCAL_MAX_WAIT_S if local else HARD_CAP_SECONDS)
+    defaults = PollPolicy(
+        initial_interval_ms=50 if local else 1000,
+        backoff_factor=1.5,
+        max_interval_ms=500 if local else 10_000,
+        max_wait_ms=max_wait_s * 1000,
+    )
+
+    def run(jobs: PlanJobs, job_id: str, **policy: Any) -> PollOutcome:
+        return PlanBuildingPoller(jobs, replace(defaults, **policy)).poll(job_id)
+
+    return run
