@@ -8,6 +8,8 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
+from harness.stack.keys import RunSecrets
 
 HARNESS_CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 DATABASE_RUN_KEY = pytest.StashKey[Optional[DatabaseRun]]()  # noqa: UP045  (evaluated at runtime)
+RUN_SECRETS_KEY = pytest.StashKey[RunSecrets]()

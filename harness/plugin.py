@@ -7,6 +7,7 @@ workers receive a description of it and clone their own database.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -21,7 +22,10 @@ from harness.fixtures import (  # noqa: F401  (fixtures are found in the plugin'
     queue_db,
     worker_database_dsn,
 )
-from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY
+from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY
+from harness.redact import Redactor
+from harness.reporting import ConformanceReporter, new_run_id
+from harness.stack.keys import RunSecrets
 from harness.stack_fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
     fake_llm,
     history,
@@ -35,7 +39,8 @@ from harness.stack_fixtures import (  # noqa: F401  (fixtures are found in the p
 )
 from harness.targets import CAPABILITIES
 
-WORKERINPUT_KEY = "plan_conformance_database"
+WORKERINPUT_DATABASE = "plan_conformance_database"
+WORKERINPUT_SECRETS = "plan_conformance_secrets"
 
 MARKERS = (
     "needs(*capabilities): the scenario needs these target capabilities "
@@ -64,16 +69,19 @@ def _only_informational(config: pytest.Config) -> bool:
 
 
 class _XdistHooks:
-    """Hands the controller's database to every worker it starts."""
+    """Hands the controller's database and stack secrets to every worker it starts."""
 
-    def __init__(self, run: DatabaseRun) -> None:
+    def __init__(self, run: DatabaseRun | None, secrets: RunSecrets) -> None:
         self.run = run
+        self.secrets = secrets
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WORKERINPUT_KEY] = self.run.to_workerinput()
+        if self.run is not None:
+            node.workerinput[WORKERINPUT_DATABASE] = self.run.to_workerinput()
+        node.workerinput[WORKERINPUT_SECRETS] = self.secrets.to_workerinput()
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
@@ -83,18 +91,48 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[HARNESS_CONFIG_KEY] = harness
 
-    run: DatabaseRun | None = None
     if _is_xdist_worker(config):
-        data = config.workerinput.get(WORKERINPUT_KEY)  # type: ignore[attr-defined]
-        run = DatabaseRun.from_workerinput(data) if data else None
-    elif harness.database is not None and not _only_informational(config):
+        workerinput = config.workerinput  # type: ignore[attr-defined]
+        data = workerinput.get(WORKERINPUT_DATABASE)
+        config.stash[DATABASE_RUN_KEY] = DatabaseRun.from_workerinput(data) if data else None
+        config.stash[RUN_SECRETS_KEY] = RunSecrets.from_workerinput(workerinput[WORKERINPUT_SECRETS])
+        return
+
+    secrets = RunSecrets()
+    config.stash[RUN_SECRETS_KEY] = secrets
+    run: DatabaseRun | None = None
+    if harness.database is not None and not _only_informational(config):
         try:
             run = DatabaseRun.start(harness.database, harness.migrations)
         except HarnessSetupError as error:
             raise pytest.UsageError(str(error)) from None
-        if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(_XdistHooks(run), "plan-conformance-xdist")
     config.stash[DATABASE_RUN_KEY] = run
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(run, secrets), "plan-conformance-xdist")
+    if not _only_informational(config):
+        _register_reporter(config, harness, run, secrets)
+
+
+def _register_reporter(
+    config: pytest.Config, harness: HarnessConfig, run: DatabaseRun | None, secrets: RunSecrets
+) -> None:
+    environment = {"target": harness.target.name, "migrations": harness.migrations.describe()}
+    if harness.remote is not None:
+        environment["url"] = harness.remote.url
+    if run is not None:
+        environment["database"] = f"{run.server.provider}, PostgreSQL {run.server.version}"
+    reporter = ConformanceReporter(
+        run_id=new_run_id(),
+        report_dir=harness.report_dir,
+        target=harness.target.name,
+        seed=harness.seed,
+        redactor=Redactor.from_env(os.environ, secrets.jwt_secret, secrets.deepseek_api_key),
+        environment=environment,
+    )
+    if not config.option.xmlpath:
+        reporter.junit_path.parent.mkdir(parents=True, exist_ok=True)
+        config.option.xmlpath = str(reporter.junit_path)
+    config.pluginmanager.register(reporter, "plan-conformance-reporter")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -22,10 +22,11 @@ from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
 from harness.estimator import HARD_CAP_SECONDS
 from harness.history import History
-from harness.keys import DATABASE_RUN_KEY
+from harness.keys import DATABASE_RUN_KEY, RUN_SECRETS_KEY
 from harness.poller import PlanBuildingPoller, PollOutcome, PollPolicy
 from harness.profiles import ProfileFactory
 from harness.queue_db import QueueDatabase
+from harness.reporting import record_job_outcome
 from harness.stack.local import LocalStack
 
 LOCAL_MAX_WAIT_S = 60.0
@@ -60,7 +61,12 @@ def target_endpoint(
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = run.scratch.clone(f"{worker}_stack")
     dsn = run.server.dsn(name)
-    stack = LocalStack(dsn, harness_config.seed, tmp_path_factory.mktemp(f"stack-{worker}"))
+    stack = LocalStack(
+        dsn,
+        harness_config.seed,
+        tmp_path_factory.mktemp(f"stack-{worker}"),
+        secrets=pytestconfig.stash[RUN_SECRETS_KEY],
+    )
     stack.start()
     try:
         assert stack.keys is not None
@@ -131,7 +137,9 @@ def stack_db(target_endpoint: TargetEndpoint) -> Iterator[QueueDatabase]:
 
 
 @pytest.fixture
-def poll(harness_config: HarnessConfig, target_endpoint: TargetEndpoint) -> Callable[..., PollOutcome]:
+def poll(
+    harness_config: HarnessConfig, target_endpoint: TargetEndpoint, request: pytest.FixtureRequest
+) -> Callable[..., PollOutcome]:
     """`poll(jobs, job_id, **policy)`: the plan-building screen until it would stop."""
     local = target_endpoint.stack is not None
     max_wait_s = harness_config.max_wait_seconds or (LOCAL_MAX_WAIT_S if local else HARD_CAP_SECONDS)
@@ -143,6 +151,8 @@ def poll(harness_config: HarnessConfig, target_endpoint: TargetEndpoint) -> Call
     )
 
     def run(jobs: PlanJobs, job_id: str, **policy: Any) -> PollOutcome:
-        return PlanBuildingPoller(jobs, replace(defaults, **policy)).poll(job_id)
+        outcome = PlanBuildingPoller(jobs, replace(defaults, **policy)).poll(job_id)
+        record_job_outcome(request.node, outcome)
+        return outcome
 
     return run

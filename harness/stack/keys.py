@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -15,8 +17,21 @@ from harness.client import ApiKeys
 TEN_YEARS_S = 10 * 365 * 24 * 3600
 
 
-def new_jwt_secret() -> str:
-    return secrets.token_urlsafe(48)
+@dataclass(frozen=True)
+class RunSecrets:
+    """Secrets the run makes up for its local stacks; the controller knows them to redact them."""
+
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48), repr=False)
+    deepseek_api_key: str = field(
+        default_factory=lambda: "sk-conformance-" + secrets.token_hex(16), repr=False
+    )
+
+    def to_workerinput(self) -> dict[str, str]:
+        return {"jwt_secret": self.jwt_secret, "deepseek_api_key": self.deepseek_api_key}
+
+    @classmethod
+    def from_workerinput(cls, data: Mapping[str, str]) -> RunSecrets:
+        return cls(jwt_secret=data["jwt_secret"], deepseek_api_key=data["deepseek_api_key"])
 
 
 def mint_api_keys(secret: str) -> ApiKeys:

@@ -8,7 +8,6 @@ in seconds: the attempt deadline is 1.5 s, the queue loop ticks every 100 ms.
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.client import ApiKeys
-from harness.stack.keys import mint_api_keys, new_jwt_secret
+from harness.stack.keys import RunSecrets, mint_api_keys
 from harness.stack.process import ServerProcess
 
 # What the local stack's service runs with (scenarios may override per isolated stack).
@@ -49,14 +48,18 @@ class LocalStack:
     database_dsn: str
     seed: int
     workdir: Path
+    secrets: RunSecrets = field(default_factory=RunSecrets, repr=False)
     service_overrides: Mapping[str, str] = field(default_factory=dict)
-    jwt_secret: str = field(default_factory=new_jwt_secret, repr=False)
-    deepseek_api_key: str = field(
-        default_factory=lambda: "sk-conformance-" + secrets.token_hex(16), repr=False
-    )
     fake: ServerProcess | None = None
     service: ServerProcess | None = None
     keys: ApiKeys | None = None
+
+    @property
+    def attempt_deadline_ms(self) -> int:
+        return int(self.service_env_defaults()["INTERNAL_TIMEOUT_MS"])
+
+    def service_env_defaults(self) -> dict[str, str]:
+        return {**SERVICE_DEFAULTS, **self.service_overrides}
 
     @property
     def service_url(self) -> str:
@@ -69,7 +72,7 @@ class LocalStack:
         return self.fake.url
 
     def start(self) -> None:
-        self.keys = mint_api_keys(self.jwt_secret)
+        self.keys = mint_api_keys(self.secrets.jwt_secret)
         self.fake = ServerProcess(
             "fake-llm",
             [
@@ -82,7 +85,7 @@ class LocalStack:
                 "--seed",
                 str(self.seed),
                 "--api-key",
-                self.deepseek_api_key,
+                self.secrets.deepseek_api_key,
             ],
             env={},
             log_path=self.workdir / "fake-llm.log",
@@ -99,10 +102,10 @@ class LocalStack:
         return {
             **SERVICE_DEFAULTS,
             "DATABASE_URL": authenticator_dsn(self.database_dsn),
-            "SUPABASE_JWT_SECRET": self.jwt_secret,
+            "SUPABASE_JWT_SECRET": self.secrets.jwt_secret,
             "SUPABASE_ANON_KEY": self.keys.anon,
             "SUPABASE_SERVICE_ROLE_KEY": self.keys.service_role,
-            "DEEPSEEK_API_KEY": self.deepseek_api_key,
+            "DEEPSEEK_API_KEY": self.secrets.deepseek_api_key,
             "DEEPSEEK_BASE_URL": self.fake_url,
             **overrides,
         }

@@ -35,6 +35,8 @@ def _run_db_scenarios(migrations: Path, junit: Path, harness_config: HarnessConf
         str(migrations),
         "--junitxml",
         str(junit),
+        "--report-dir",
+        str(junit.parent / "reports"),
         "-q",
         "-p",
         "no:cacheprovider",

@@ -1,0 +1,172 @@
+"""The run's reports: `reports/<run>/{junit.xml, results.json, report.html}` and `reports/latest`.
+
+Registered in the controlling process only (with xdist, workers' reports arrive here).
+Scenarios add job timelines, estimator samples and checker verdicts as user properties
+(`record_job_outcome`, `record_check`); the terminal summary prints the conformance
+matrix. Every file passes through the redactor: no key, token or password is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checkers import CheckResult
+from harness.estimator import DurationEstimator
+from harness.poller import PollOutcome
+from harness.redact import Redactor
+from harness.report import (
+    CheckSummary,
+    JobTimeline,
+    RunResults,
+    ScenarioResult,
+    area_of,
+    conformance_matrix,
+    redact_file,
+    render_matrix_text,
+    write_report,
+)
+from harness.report.model import Outcome
+
+TIMELINE_PROPERTY = "plan_job_timeline"
+DURATION_PROPERTY = "plan_job_duration"
+CHECK_PROPERTY = "conformance_check"
+
+
+def record_job_outcome(node: pytest.Item, outcome: PollOutcome) -> None:
+    """Attach a polled job's timeline (and its duration, for the estimator) to the test."""
+    node.user_properties.append(
+        (TIMELINE_PROPERTY, JobTimeline.from_poll_outcome(outcome, test=node.nodeid).model_dump_json())
+    )
+    job = outcome.last_snapshot
+    if job is not None and job.status == "completed" and outcome.duration_seconds is not None:
+        profile = job.input.get("profile", {}) if isinstance(job.input, Mapping) else {}
+        features = {
+            "mealCount": float(profile.get("mealCount", 0)),
+            "trainingDaysPerWeek": float(profile.get("trainingDaysPerWeek", 0)),
+            "attempts": float(job.retry_count + 1),
+        }
+        node.user_properties.append(
+            (DURATION_PROPERTY, json.dumps({"features": features, "seconds": outcome.duration_seconds}))
+        )
+
+
+def record_check(node: pytest.Item, composed: CheckResult) -> None:
+    """Attach a composed checker verdict (Jepsen-style) to the test."""
+    summaries = [summary.model_dump(mode="json") for summary in CheckSummary.from_composed(composed)]
+    node.user_properties.append((CHECK_PROPERTY, json.dumps(summaries, default=str)))
+
+
+def new_run_id() -> str:
+    """Sortable and unique enough for one machine: UTC time to the millisecond."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
+
+
+class ConformanceReporter:
+    """Collects outcomes and properties; writes the reports at the end of the session."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        report_dir: Path,
+        target: str,
+        seed: int,
+        redactor: Redactor,
+        environment: Mapping[str, str],
+    ) -> None:
+        self.run_id = run_id
+        self.report_dir = report_dir
+        self.target = target
+        self.seed = seed
+        self.redactor = redactor
+        self.environment = dict(environment)
+        self.started_at = datetime.now(UTC)
+        self.scenarios: dict[str, ScenarioResult] = {}
+        self.jobs: list[JobTimeline] = []
+        self.checks: list[CheckSummary] = []
+        self.estimator = DurationEstimator()
+        self.run_dir: Path | None = None
+
+    @property
+    def junit_path(self) -> Path:
+        return self.report_dir / self.run_id / "junit.xml"
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome = _outcome(report)
+        if outcome is not None:
+            previous = self.scenarios.get(report.nodeid)
+            if previous is None or report.when == "call" or outcome == "error":
+                duration = report.duration + (previous.duration_seconds if previous else 0.0)
+                self.scenarios[report.nodeid] = ScenarioResult(
+                    nodeid=report.nodeid,
+                    area=area_of(report.nodeid),
+                    outcome=outcome,
+                    duration_seconds=round(duration, 3),
+                    reason=_reason(report, outcome),
+                )
+        for name, value in report.user_properties:
+            if name == TIMELINE_PROPERTY:
+                self.jobs.append(JobTimeline.model_validate_json(str(value)))
+            elif name == DURATION_PROPERTY:
+                sample = json.loads(str(value))
+                self.estimator.record(sample["features"], float(sample["seconds"]))
+            elif name == CHECK_PROPERTY:
+                self.checks.extend(CheckSummary.model_validate(item) for item in json.loads(str(value)))
+
+    def pytest_sessionfinish(self) -> None:
+        results = RunResults(
+            run_id=self.run_id,
+            target=self.target,
+            seed=self.seed,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            environment=self.environment,
+            scenarios=sorted(self.scenarios.values(), key=lambda result: result.nodeid),
+            jobs=self.jobs,
+            checks=self.checks,
+            estimator=self.estimator.suggestion().as_dict() if self.estimator.samples else None,
+        )
+        self.run_dir = write_report(results, self.report_dir, self.redactor)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.scenarios:
+            return
+        terminalreporter.section("conformance")
+        text = render_matrix_text(conformance_matrix(list(self.scenarios.values())))
+        for line in text.splitlines():
+            terminalreporter.write_line(line)
+        if self.run_dir is not None:
+            terminalreporter.write_line(f"report: {self.run_dir / 'report.html'}")
+
+    def pytest_unconfigure(self) -> None:
+        if self.junit_path.exists():
+            redact_file(self.junit_path, self.redactor)
+
+
+def _outcome(report: pytest.TestReport) -> Outcome | None:
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return "xfailed" if report.skipped else "xpassed"
+        return "passed" if report.passed else ("skipped" if report.skipped else "failed")
+    if report.failed:
+        return "error"
+    if report.when == "setup" and report.skipped:
+        return "skipped"
+    return None
+
+
+def _reason(report: pytest.TestReport, outcome: Outcome) -> str | None:
+    if outcome == "skipped" and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    if outcome == "xfailed":
+        return str(getattr(report, "wasxfail", "")) or None
+    if outcome in ("failed", "error"):
+        return report.longreprtext.strip().splitlines()[-1][:500] if report.longreprtext else None
+    return None

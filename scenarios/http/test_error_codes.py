@@ -1,0 +1,232 @@
+"""Error codes end to end (DESIGN §3.4): one scenario per fault kind of the fake DeepSeek.
+
+Each scenario scripts one fault for its user only, creates a job, polls it like the app,
+and checks the job's `error_code` and `retry_count`, the UI state the app would show, and
+how many chat calls DeepSeek received (the fake's journal) -- which proves the number of
+attempts and the in-call retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from fake_llm.control import FakeLLMControl
+from harness.client import PlanJobs
+from harness.poller import PollOutcome, UiState
+from harness.profiles import ProfileFactory
+from harness.stack_fixtures import TargetEndpoint
+
+pytestmark = pytest.mark.needs("http", "faults")
+
+MAX_RETRIES = 3  # the local stack's PLAN_JOB_MAX_RETRIES
+IN_CALL_TRIES = 3  # one call plus DEEPSEEK_IN_CALL_RETRIES=2 for 429 and 503
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    name: str
+    action: Mapping[str, Any]
+    error_code: str | None  # None: the job completes
+    retry_count: int
+    ui_state: UiState
+    chat_calls: int
+    match: Mapping[str, Any] = field(default_factory=dict)
+    times: int | None = None
+
+
+def _failing(
+    name: str, action: Mapping[str, Any], code: str, ui: UiState, calls_per_attempt: int = 1, **extra: Any
+) -> FaultCase:
+    """A fault on every call: three attempts, each ending in `code`."""
+    return FaultCase(name, action, code, MAX_RETRIES, ui, MAX_RETRIES * calls_per_attempt, **extra)
+
+
+def _fatal(name: str, action: Mapping[str, Any], code: str, ui: UiState) -> FaultCase:
+    """A non-retryable fault: one attempt, one call."""
+    return FaultCase(name, action, code, 1, ui, 1)
+
+
+def _repaired(name: str, action: Mapping[str, Any], match: Mapping[str, Any] | None = None) -> FaultCase:
+    """A fault the pipeline recovers from in the same attempt: two calls, completed."""
+    return FaultCase(name, action, None, 0, UiState.COMPLETED, 2, match=match or {})
+
+
+CASES = [
+    _failing(
+        "rate_limited",
+        {"type": "http_error", "status": 429, "retry_after": 0.02},
+        "AI_RATE_LIMIT",
+        UiState.ERROR_BUSY,
+        calls_per_attempt=IN_CALL_TRIES,
+    ),
+    _failing(
+        "overloaded_503",
+        {"type": "http_error", "status": 503, "retry_after_ms": 20},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+        calls_per_attempt=IN_CALL_TRIES,
+    ),
+    _failing(
+        "server_error_500", {"type": "http_error", "status": 500}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC
+    ),
+    _failing(
+        "bad_gateway_502", {"type": "http_error", "status": 502}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC
+    ),
+    _fatal(
+        "insufficient_balance_402",
+        {"type": "http_error", "status": 402},
+        "AI_QUOTA_EXCEEDED",
+        UiState.ERROR_QUOTA,
+    ),
+    _fatal("wrong_api_key_401", {"type": "http_error", "status": 401}, "CONFIG_ERROR", UiState.ERROR_CONFIG),
+    _fatal("invalid_format_400", {"type": "http_error", "status": 400}, "CONFIG_ERROR", UiState.ERROR_CONFIG),
+    _fatal(
+        "invalid_parameters_422", {"type": "http_error", "status": 422}, "CONFIG_ERROR", UiState.ERROR_CONFIG
+    ),
+    _failing("connection_reset", {"type": "connection_reset"}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC),
+    _failing("empty_body", {"type": "empty_body"}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC),
+    _failing(
+        "blank_lines_body",
+        {"type": "empty_body", "blank_lines": 4},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "truncated_envelope",
+        {"type": "corrupt_envelope", "variant": "truncated"},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "garbage_envelope",
+        {"type": "corrupt_envelope", "variant": "garbage"},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "envelope_without_choices",
+        {"type": "corrupt_envelope", "variant": "missing_choices"},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "stall_then_close",
+        {"type": "keepalive_stall", "ms": 150, "interval_ms": 50, "then": "close"},
+        "AI_UPSTREAM_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "stream_cut", {"type": "stream_cut", "after_chunks": 2}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC
+    ),
+    _failing(
+        "error_event", {"type": "stream_error", "status": 500}, "AI_UPSTREAM_ERROR", UiState.ERROR_GENERIC
+    ),
+    _failing("hang", {"type": "hang"}, "AI_TIMEOUT", UiState.ERROR_TIMEOUT),
+    _failing(
+        "keepalive_stall_past_the_deadline",
+        {"type": "keepalive_stall", "ms": 30_000, "interval_ms": 100, "then": "answer"},
+        "AI_TIMEOUT",
+        UiState.ERROR_TIMEOUT,
+    ),
+    _failing(
+        "slow_body_past_the_deadline",
+        {"type": "slow_stream", "chunk_delay_ms": 400, "pieces": 10},
+        "AI_TIMEOUT",
+        UiState.ERROR_TIMEOUT,
+    ),
+    _failing(
+        "truncated_content",
+        {"type": "malformed_content", "variant": "truncated"},
+        "JSON_PARSE_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "blank_content",
+        {"type": "malformed_content", "variant": "blank"},
+        "JSON_PARSE_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "empty_content",
+        {"type": "malformed_content", "variant": "empty"},
+        "JSON_PARSE_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _failing(
+        "content_not_json",
+        {"type": "malformed_content", "variant": "not_json"},
+        "JSON_PARSE_ERROR",
+        UiState.ERROR_GENERIC,
+    ),
+    _repaired("fenced_content", {"type": "malformed_content", "variant": "fenced"}),
+    _repaired("prose_wrapped_content", {"type": "malformed_content", "variant": "prose_wrapped"}),
+    _repaired(
+        "short_keepalive_stall", {"type": "keepalive_stall", "ms": 200, "interval_ms": 50, "then": "answer"}
+    ),
+    _repaired("small_delay", {"type": "delay", "ms": 200}),
+    *[
+        _failing(
+            f"stage2_{defect}",
+            {"type": "wrong_plan", "defect": defect},
+            "VALIDATION_FAILED",
+            UiState.ERROR_GENERIC,
+            calls_per_attempt=2,
+            match={"stage": 2},
+        )
+        for defect in ("missing_day", "diet_violation", "avoided_exercise", "wrong_meal_count")
+    ],
+    *[
+        _repaired(f"stage2_{defect}_is_fixed", {"type": "wrong_plan", "defect": defect}, match={"stage": 2})
+        for defect in ("kcal_off", "protein_off", "missing_reason", "missing_supplement_card")
+    ],
+    FaultCase(
+        "fails_twice_then_succeeds",
+        {"type": "http_error", "status": 500},
+        None,
+        2,
+        UiState.COMPLETED,
+        2 + 2,
+        times=2,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_fault_ends_in_the_documented_error_code(
+    case: FaultCase,
+    make_user: Callable[[], PlanJobs],
+    profile_factory: ProfileFactory,
+    fake_llm: FakeLLMControl,
+    poll: Callable[..., PollOutcome],
+    target_endpoint: TargetEndpoint,
+) -> None:
+    jobs = make_user()
+    # every defect must be possible: an avoid list for avoided_exercise, a meat-free diet for diet_violation
+    profile = profile_factory.make(dietaryPreference="Vegetarian", avoidExercises=["Barbell Back Squat"])
+    rule: dict[str, Any] = {
+        "name": case.name,
+        "match": {"user": jobs.session.user_id, **case.match},
+        "action": dict(case.action),
+    }
+    if case.times is not None:
+        rule["times"] = case.times
+    fake_llm.add_fault(rule)
+
+    outcome = poll(jobs, jobs.create_job_id(profile))
+
+    job = outcome.last_snapshot
+    assert job is not None
+    assert outcome.ui_state is case.ui_state, f"{outcome.detail}; job: {job}"
+    assert (job.error_code, job.retry_count) == (case.error_code, case.retry_count), job.error_message
+    assert fake_llm.count(user=jobs.session.user_id) == case.chat_calls
+    if case.error_code is not None:
+        assert job.error_message, "a failed job must say why"
+        assert len(job.errors) == case.retry_count
+        assert {entry["error_code"] for entry in job.errors} == {case.error_code}
+    assert target_endpoint.stack is None or target_endpoint.stack.secrets.deepseek_api_key not in (
+        job.error_message or ""
+    )
