@@ -195,6 +195,21 @@ class PlanJobs:
             )
         return snapshot
 
+    def get_job_ids(self) -> list[str]:
+        """Ids of every job this user can see, oldest first."""
+        response = self.wire.select(
+            "plan_generation_jobs", {"select": "id", "order": "created_at.asc"}, token=self.token
+        )
+        if response.status_code != 200:
+            raise TargetHttpError("listing the user's jobs", response)
+        return [str(row["id"]) for row in response.json()]
+
+    def notifications(self) -> httpx.Response:
+        """The user's plan notifications (a reference-implementation table; 404 where absent)."""
+        return self.wire.select(
+            "plan_notifications", {"select": "*", "order": "created_at.asc"}, token=self.token
+        )
+
     def cancel_job(self, job_id: str) -> None:
         response = self.wire.rpc("cancel_plan_job", {"p_job_id": job_id}, token=self.token)
         if response.status_code != 200:

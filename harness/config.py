@@ -43,6 +43,7 @@ class HarnessConfig:
     allow_destructive: bool = False
     report_dir: Path = Path("reports")
     max_wait_seconds: float | None = None  # None: the target's default
+    service_pythonpath: Path | None = None  # a modified reference_impl for the local service
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> HarnessConfig:
@@ -83,6 +84,7 @@ class HarnessConfig:
             allow_destructive=bool(options.value(config, "allow-destructive")),
             report_dir=Path(str(options.value(config, "report-dir"))),
             max_wait_seconds=_max_wait(options.value(config, "max-wait")),
+            service_pythonpath=_folder(options.value(config, "service-pythonpath"), "--service-pythonpath"),
         )
 
 
@@ -118,6 +120,15 @@ def _remote_endpoint(target_name: str, url_option: object, env: Mapping[str, str
     return RemoteEndpoint(
         url.rstrip("/"), ApiKeys(env["SUPABASE_ANON_KEY"], env["SUPABASE_SERVICE_ROLE_KEY"])
     )
+
+
+def _folder(given: object, option: str) -> Path | None:
+    if not given:
+        return None
+    path = Path(str(given)).expanduser().resolve()
+    if not path.is_dir():
+        raise HarnessSetupError(f"{option} {path}: no such directory")
+    return path
 
 
 def _seed(text: str) -> int:

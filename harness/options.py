@@ -49,6 +49,11 @@ OPTIONS = (
         "seed for generated users, fake-LLM draws and probabilities; 'random' picks one and prints it",
         "20251130",
     ),
+    OptionSpec(
+        "service-pythonpath",
+        "run the local stack's reference service with this folder first on PYTHONPATH "
+        "(to test a modified copy of reference_impl, as the self-check does)",
+    ),
     OptionSpec("report-dir", "where reports/<run>/ and reports/latest are written", "reports"),
     OptionSpec(
         "max-wait",

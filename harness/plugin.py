@@ -29,6 +29,7 @@ from harness.stack.keys import RunSecrets
 from harness.stack_fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
     fake_llm,
     history,
+    isolated_stack,
     make_user,
     poll,
     profile_factory,

@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,6 +67,7 @@ def target_endpoint(
         harness_config.seed,
         tmp_path_factory.mktemp(f"stack-{worker}"),
         secrets=pytestconfig.stash[RUN_SECRETS_KEY],
+        service_pythonpath=harness_config.service_pythonpath,
     )
     stack.start()
     try:
@@ -123,6 +125,8 @@ def fake_llm(target_endpoint: TargetEndpoint) -> Iterator[FakeLLMControl]:
     control = FakeLLMControl(target_endpoint.fake_url)
     control.reset()
     yield control
+    control.reset()  # a preset, rule or setting must not outlive its test
+    control.settings(quality="exact", latency_ms=0)
     control.close()
 
 
@@ -156,3 +160,66 @@ def poll(
         return outcome
 
     return run
+
+
+@dataclass
+class IsolatedStack:
+    """A stack of its own (database, fake, service) for a scenario that needs other settings."""
+
+    endpoint: TargetEndpoint
+    wire: SupabaseHttp
+    db: QueueDatabase
+    fake: FakeLLMControl
+
+    @property
+    def stack(self) -> LocalStack:
+        assert self.endpoint.stack is not None
+        return self.endpoint.stack
+
+    def user(self, history: History | None = None) -> PlanJobs:
+        return PlanJobs(self.wire, self.wire.new_session(), history)
+
+
+@pytest.fixture
+def isolated_stack(
+    pytestconfig: pytest.Config, harness_config: HarnessConfig, tmp_path: Path
+) -> Iterator[Callable[..., IsolatedStack]]:
+    """Factory: `isolated_stack(WALL_CLOCK_LIMIT_MS="400", ...)` starts a stack with these
+    service settings on a fresh database; everything is stopped and dropped afterwards."""
+    run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
+    if run is None or harness_config.target.name != "local":
+        pytest.skip("isolated stacks exist only on the local target")
+    started: list[tuple[IsolatedStack, str]] = []
+
+    def start(**service_overrides: str) -> IsolatedStack:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = run.scratch.clone(f"{worker}_isolated_{len(started)}")
+        dsn = run.server.dsn(name)
+        stack = LocalStack(
+            dsn,
+            harness_config.seed,
+            tmp_path / f"isolated-{len(started)}",
+            secrets=pytestconfig.stash[RUN_SECRETS_KEY],
+            service_overrides=service_overrides,
+            service_pythonpath=harness_config.service_pythonpath,
+        )
+        stack.start()
+        assert stack.keys is not None
+        endpoint = TargetEndpoint(stack.service_url, stack.keys, dsn, stack)
+        isolated = IsolatedStack(
+            endpoint,
+            SupabaseHttp(endpoint.url, stack.keys),
+            QueueDatabase(dsn),
+            FakeLLMControl(stack.fake_url),
+        )
+        started.append((isolated, name))
+        return isolated
+
+    yield start
+    for isolated, name in reversed(started):
+        isolated.fake.close()
+        isolated.db.close()
+        isolated.wire.close()
+        isolated.stack.stop()
+        with contextlib.suppress(Exception):
+            run.scratch.drop(name)

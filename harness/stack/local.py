@@ -8,6 +8,7 @@ in seconds: the attempt deadline is 1.5 s, the queue loop ticks every 100 ms.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class LocalStack:
     workdir: Path
     secrets: RunSecrets = field(default_factory=RunSecrets, repr=False)
     service_overrides: Mapping[str, str] = field(default_factory=dict)
+    service_pythonpath: Path | None = None
     fake: ServerProcess | None = None
     service: ServerProcess | None = None
     keys: ApiKeys | None = None
@@ -107,8 +109,16 @@ class LocalStack:
             "SUPABASE_SERVICE_ROLE_KEY": self.keys.service_role,
             "DEEPSEEK_API_KEY": self.secrets.deepseek_api_key,
             "DEEPSEEK_BASE_URL": self.fake_url,
+            **self._pythonpath(),
             **overrides,
         }
+
+    def _pythonpath(self) -> dict[str, str]:
+        if self.service_pythonpath is None:
+            return {}
+        inherited = os.environ.get("PYTHONPATH")
+        parts = [str(self.service_pythonpath), *([inherited] if inherited else [])]
+        return {"PYTHONPATH": os.pathsep.join(parts)}
 
     def start_service(self, overrides: Mapping[str, str], *, log_name: str) -> ServerProcess:
         """Another reference service process on this stack's database and fake."""

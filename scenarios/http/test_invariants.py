@@ -1,0 +1,72 @@
+"""Invariants over a mixed run (Jepsen-style): many users, faults, cancellations and
+regenerations at once; afterwards the history and the database are checked as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from fake_llm.control import FakeLLMControl
+from harness.checkers import DbSnapshot, all_invariants
+from harness.client import PlanJobs
+from harness.history import History
+from harness.poller import PollOutcome
+from harness.profiles import ProfileFactory
+from harness.queue_db import QueueDatabase
+from harness.redact import Redactor
+from harness.reporting import record_check
+from harness.stack_fixtures import TargetEndpoint
+
+pytestmark = pytest.mark.needs("http", "faults", "db")
+
+FAULTS: list[dict[str, object] | None] = [
+    None,
+    {"action": {"type": "http_error", "status": 500}, "times": 1},
+    {"action": {"type": "http_error", "status": 429, "retry_after": 0.02}},
+    {"action": {"type": "hang"}, "times": 1},
+    {"action": {"type": "malformed_content", "variant": "blank"}},
+    {"action": {"type": "wrong_plan", "defect": "diet_violation"}, "match": {"stage": 2}},
+    {"action": {"type": "http_error", "status": 402}},
+    {"action": {"type": "delay", "ms": 400}},
+]
+
+
+def test_mixed_workload_keeps_every_invariant(
+    make_user: Callable[[], PlanJobs],
+    profile_factory: ProfileFactory,
+    fake_llm: FakeLLMControl,
+    poll: Callable[..., PollOutcome],
+    stack_db: QueueDatabase,
+    history: History,
+    target_endpoint: TargetEndpoint,
+    request: pytest.FixtureRequest,
+) -> None:
+    users = [make_user() for _ in range(len(FAULTS) + 2)]
+    for jobs, fault in zip(users, FAULTS, strict=False):
+        if fault is not None:
+            rule = {**fault, "match": {"user": jobs.session.user_id, **dict(fault.get("match", {}))}}  # type: ignore[arg-type]
+            fake_llm.add_fault(rule)
+    job_ids = [jobs.create_job_id(profile_factory.make(dietaryPreference="Vegetarian")) for jobs in users]
+    canceller, regenerator = users[-2], users[-1]
+    canceller.cancel_job(job_ids[-2])
+    job_ids.append(regenerator.create_job_id(profile_factory.make(), regenerate=True))
+
+    outcomes = [poll(jobs, job_id) for jobs, job_id in zip([*users, regenerator], job_ids, strict=True)]
+
+    user_ids = [jobs.session.user_id for jobs in users]
+    job_rows = stack_db.conn.execute(
+        "select * from public.plan_generation_jobs where user_id = any(%s::uuid[])", (user_ids,)
+    ).fetchall()
+    plan_rows = stack_db.conn.execute(
+        "select * from public.weekly_base_plans where user_id = any(%s::uuid[])", (user_ids,)
+    ).fetchall()
+    secrets = []
+    if target_endpoint.stack is not None:
+        secrets = [target_endpoint.stack.secrets.jwt_secret, target_endpoint.stack.secrets.deepseek_api_key]
+    checker = all_invariants(bound_seconds=60, redactor=Redactor(tuple(secrets)))
+    verdict = checker.check(history.ops, DbSnapshot.of(job_rows, plan_rows))
+    record_check(request.node, verdict)
+
+    assert len(outcomes) == len(job_ids)
+    assert verdict.valid is True, verdict.details

@@ -1,0 +1,83 @@
+"""The platform kills an Edge Function at its wall-clock limit, whatever it is doing: no
+`finally` runs and the claimed job stays `processing`. Stuck recovery must then count the
+abandoned attempt (WORKER_TIMEOUT) and the job must still reach a terminal state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from harness.client import QueueAdmin
+from harness.profiles import ProfileFactory
+from harness.stack_fixtures import IsolatedStack
+
+pytestmark = pytest.mark.needs("http", "faults", "db", "clock", "workers")
+
+# The invocation is killed long before the attempt's own deadline would end it.
+KILL_PRONE = {
+    "WALL_CLOCK_LIMIT_MS": "3000",
+    "INTERNAL_TIMEOUT_MS": "30000",
+    "DEEPSEEK_CALL_TIMEOUT_MS": "30000",
+    "WORKER_INTERVAL_MS": "0",
+}
+
+
+def test_a_killed_invocation_leaves_a_stuck_job_that_recovery_resolves(
+    isolated_stack: Callable[..., IsolatedStack], profile_factory: ProfileFactory
+) -> None:
+    stack = isolated_stack(**KILL_PRONE)
+    admin = QueueAdmin(stack.wire)
+    jobs = stack.user()
+    stack.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "hang"}, "times": 1})
+    job_id = jobs.create_job_id(profile_factory.make())
+
+    killed = admin.process_queue()
+
+    assert killed.status_code == 546, killed.text
+    assert killed.json()["code"] == "WORKER_LIMIT"
+    left = stack.db.job(job_id)
+    assert (left["status"], left["retry_count"]) == ("processing", 0), (
+        "the kill must leave the job processing"
+    )
+
+    not_yet = admin.process_queue()
+    assert not_yet.status_code == 200
+    assert not_yet.json()["recovered"]["stuck"] == 0
+    assert stack.db.job(job_id)["status"] == "processing", "a job that is not yet stuck must be left alone"
+
+    stack.db.age(job_id, started=timedelta(minutes=11))
+    resolved = admin.process_queue()
+
+    assert resolved.status_code == 200, resolved.text
+    body = resolved.json()
+    assert body["recovered"]["stuck"] == 1
+    assert {"jobId": job_id, "status": "completed", "errorCode": None} in body["processed"]
+    final = stack.db.job(job_id)
+    assert (final["status"], final["retry_count"]) == ("completed", 1)
+    assert [entry["error_code"] for entry in final["errors"]] == ["WORKER_TIMEOUT"]
+    assert stack.fake.count(user=jobs.session.user_id) == 1 + 2, "one hung call, then both stages"
+
+
+def test_a_poison_job_killed_on_every_attempt_fails_after_max_retries(
+    isolated_stack: Callable[..., IsolatedStack], profile_factory: ProfileFactory
+) -> None:
+    stack = isolated_stack(**KILL_PRONE, PLAN_JOB_MAX_RETRIES="2")
+    admin = QueueAdmin(stack.wire)
+    jobs = stack.user()
+    stack.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "hang"}})
+    job_id = jobs.create_job_id(profile_factory.make())
+
+    statuses = []
+    for _ in range(4):  # more rounds than attempts: the job must stop being claimed
+        admin.process_queue()
+        if stack.db.job(job_id)["status"] == "processing":
+            stack.db.age(job_id, started=timedelta(minutes=11))
+        statuses.append(stack.db.job(job_id)["status"])
+
+    final = stack.db.job(job_id)
+    assert (final["status"], final["retry_count"], final["error_code"]) == ("failed", 2, "WORKER_TIMEOUT"), (
+        statuses
+    )
+    assert stack.fake.count(user=jobs.session.user_id) == 2, "exactly one call per attempt"
