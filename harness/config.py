@@ -21,6 +21,7 @@ from harness.db.errors import HarnessSetupError
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, looks_like_dsn
 from harness.estimator import HARD_CAP_SECONDS
+from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
 from harness.targets import TARGET_NAMES, Target, local_target, remote_target
 
 
@@ -44,6 +45,7 @@ class HarnessConfig:
     report_dir: Path = Path("reports")
     max_wait_seconds: float | None = None  # None: the target's default
     service_pythonpath: Path | None = None  # a modified reference_impl for the local service
+    secret_values: tuple[str, ...] = field(default=(), repr=False)  # keys from the env file and environment
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> HarnessConfig:
@@ -85,6 +87,9 @@ class HarnessConfig:
             report_dir=Path(str(options.value(config, "report-dir"))),
             max_wait_seconds=_max_wait(options.value(config, "max-wait")),
             service_pythonpath=_folder(options.value(config, "service-pythonpath"), "--service-pythonpath"),
+            secret_values=tuple(
+                env[name] for name in SECRET_ENV_NAMES if len(env.get(name, "")) >= MIN_SECRET_LENGTH
+            ),
         )
 
 

@@ -7,7 +7,7 @@ workers receive a description of it and clone their own database.
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,10 +127,12 @@ def _register_reporter(
         report_dir=harness.report_dir,
         target=harness.target.name,
         seed=harness.seed,
-        redactor=Redactor.from_env(os.environ, secrets.jwt_secret, secrets.deepseek_api_key),
+        redactor=Redactor((*harness.secret_values, secrets.jwt_secret, secrets.deepseek_api_key)),
         environment=environment,
     )
-    if not config.option.xmlpath:
+    if config.option.xmlpath:
+        reporter.junit_path = Path(config.option.xmlpath)
+    else:
         reporter.junit_path.parent.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(reporter.junit_path)
     config.pluginmanager.register(reporter, "plan-conformance-reporter")

@@ -93,10 +93,7 @@ class ConformanceReporter:
         self.checks: list[CheckSummary] = []
         self.estimator = DurationEstimator()
         self.run_dir: Path | None = None
-
-    @property
-    def junit_path(self) -> Path:
-        return self.report_dir / self.run_id / "junit.xml"
+        self.junit_path = report_dir / run_id / "junit.xml"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = _outcome(report)
