@@ -33,11 +33,11 @@ from reference_impl.auth.gotrue_wire import (
 from reference_impl.auth.keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.passwords import PasswordHasher, ScryptParams
 from reference_impl.auth.refresh_tokens import (
+    LogoutScope,
     Rotated,
     RotationRefused,
+    end_sessions,
     issue_refresh_token,
-    revoke_sessions,
-    revoke_user_sessions,
     rotate_refresh_token,
 )
 from reference_impl.auth.request_auth import AuthFailure, AuthFailureReason, api_key_role, bearer_claims
@@ -60,7 +60,6 @@ REFRESH_REFUSALS = {
     RotationRefused.NOT_FOUND: "Invalid Refresh Token: Refresh Token Not Found",
     RotationRefused.ALREADY_USED: "Invalid Refresh Token: Already Used",
 }
-LOGOUT_SCOPES = ("global", "local", "others")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -230,16 +229,16 @@ async def current_user(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     user_id, claims = _user_claims(request)
-    scope = request.query.get("scope", "global")
-    if scope not in LOGOUT_SCOPES:
-        raise validation_error(f"scope must be one of {', '.join(LOGOUT_SCOPES)}")
+    try:
+        scope = LogoutScope(request.query.get("scope", LogoutScope.GLOBAL))
+    except ValueError:
+        raise validation_error(f"scope must be one of {', '.join(LogoutScope)}") from None
     session_id = claims.get("session_id")
-    session_id = parse_uuid(session_id) if isinstance(session_id, str) else None
     async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
-        if scope == "global":
-            await revoke_user_sessions(conn, user_id=user_id)
-        elif session_id is not None and scope == "local":
-            await revoke_sessions(conn, session_ids=[session_id])
-        elif session_id is not None:
-            await revoke_user_sessions(conn, user_id=user_id, except_session=session_id)
+        await end_sessions(
+            conn,
+            user_id=user_id,
+            scope=scope,
+            session_id=parse_uuid(session_id) if isinstance(session_id, str) else None,
+        )
     return web.Response(status=204)

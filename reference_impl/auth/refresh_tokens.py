@@ -1,4 +1,4 @@
-"""Refresh tokens of GoTrue sessions in `auth.refresh_tokens`: issue, rotate, revoke.
+"""Refresh tokens of GoTrue sessions in `auth.refresh_tokens`: issue, rotate, end.
 
 Only a token's SHA-256 is stored. Using a token revokes it and issues its successor in the
 same session (rotation); presenting a token that was already used revokes the whole
@@ -16,6 +16,14 @@ import psycopg
 from psycopg.rows import DictRow
 
 Connection = psycopg.AsyncConnection[DictRow]
+
+
+class LogoutScope(StrEnum):
+    """Which sessions a sign-out ends (GoTrue's `scope` query parameter)."""
+
+    GLOBAL = "global"
+    LOCAL = "local"
+    OTHERS = "others"
 
 
 class RotationRefused(StrEnum):
@@ -61,7 +69,7 @@ async def rotate_refresh_token(conn: Connection, token: str) -> Rotated | Rotati
         return RotationRefused.NOT_FOUND
     user_id, session_id = str(row["user_id"]), str(row["session_id"])
     if row["revoked"]:
-        await revoke_sessions(conn, session_ids=[session_id])
+        await _revoke_session(conn, session_id)
         return RotationRefused.ALREADY_USED
     await conn.execute(
         "update auth.refresh_tokens set revoked = true, updated_at = now() where id = %s", (row["id"],)
@@ -70,17 +78,29 @@ async def rotate_refresh_token(conn: Connection, token: str) -> Rotated | Rotati
     return Rotated(user_id=user_id, session_id=session_id, token=successor)
 
 
-async def revoke_sessions(conn: Connection, *, session_ids: list[str]) -> None:
+async def _revoke_session(conn: Connection, session_id: str) -> None:
     await conn.execute(
         "update auth.refresh_tokens set revoked = true, updated_at = now()"
-        " where session_id = any(%s::uuid[]) and not revoked",
-        (session_ids,),
+        " where session_id = %s and not revoked",
+        (session_id,),
     )
 
 
-async def revoke_user_sessions(conn: Connection, *, user_id: str, except_session: str | None = None) -> None:
-    await conn.execute(
-        "update auth.refresh_tokens set revoked = true, updated_at = now()"
-        " where user_id = %s and not revoked and session_id is distinct from %s::uuid",
-        (user_id, except_session),
-    )
+async def end_sessions(conn: Connection, *, user_id: str, scope: LogoutScope, session_id: str | None) -> None:
+    """Sign out: delete the refresh tokens of the user's sessions that `scope` names.
+
+    `global` ends every session of the user, `local` the one of `session_id`, `others`
+    every session but that one; without a `session_id` only `global` ends anything.
+    """
+    if scope is LogoutScope.GLOBAL:
+        await conn.execute("delete from auth.refresh_tokens where user_id = %s", (user_id,))
+    elif session_id is None:
+        return
+    elif scope is LogoutScope.LOCAL:
+        await conn.execute(
+            "delete from auth.refresh_tokens where user_id = %s and session_id = %s", (user_id, session_id)
+        )
+    else:
+        await conn.execute(
+            "delete from auth.refresh_tokens where user_id = %s and session_id <> %s", (user_id, session_id)
+        )

@@ -36,7 +36,9 @@ def authenticator_dsn(superuser_dsn: str) -> str:
     return make_conninfo("", **parts)
 
 
-def create_test_app(settings: ServiceSettings, *, password_params: ScryptParams = FAST_SCRYPT) -> web.Application:
+def create_test_app(
+    settings: ServiceSettings, *, password_params: ScryptParams = FAST_SCRYPT
+) -> web.Application:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         database = await Database.open(settings.database_url, min_size=1, max_size=4)
         app[DATABASE_KEY] = database

@@ -20,8 +20,10 @@ TEST_FUNCTIONS = """
 create function public.rest_test_note(p_note text) returns void language sql as $$ select $$;
 create function public.rest_test_raise() returns integer language plpgsql as $$
 begin raise exception 'plain failure'; end $$;
-create function public.rest_test_pick(p_number integer default 1) returns text language sql as $$ select 'n' $$;
-create function public.rest_test_pick(p_word text default 'w') returns text language sql as $$ select 'w' $$;
+create function public.rest_test_pick(p_number integer default 1) returns text
+    language sql as $$ select 'n' $$;
+create function public.rest_test_pick(p_word text default 'w') returns text
+    language sql as $$ select 'w' $$;
 """
 DROP_TEST_FUNCTIONS = """
 drop function public.rest_test_note(text);
@@ -69,7 +71,9 @@ async def test_an_authenticated_user_may_not_claim_jobs(
 
 
 async def test_the_anon_role_may_not_claim_jobs(client: Client, headers: ApiHeaders) -> None:
-    response = await client.post(f"{RPC}/claim_next_plan_job", json={"p_worker_id": "w"}, headers=headers.anon())
+    response = await client.post(
+        f"{RPC}/claim_next_plan_job", json={"p_worker_id": "w"}, headers=headers.anon()
+    )
 
     assert response.status == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -98,7 +102,9 @@ async def test_cancelling_another_users_job_is_404_pt404(
     alice, bob = queue_db.create_user(), queue_db.create_user()
     bobs_job = queue_db.insert_job(bob)
 
-    body = await rpc(client, "cancel_plan_job", headers.user(alice), {"p_job_id": str(bobs_job["id"])}, status=404)
+    body = await rpc(
+        client, "cancel_plan_job", headers.user(alice), {"p_job_id": str(bobs_job["id"])}, status=404
+    )
 
     assert body == {
         "code": "PT404",
@@ -172,7 +178,9 @@ async def test_a_scalar_result_is_a_bare_value_and_intervals_are_converted(
     assert (recovered, again) == (2, 0)
 
 
-async def test_a_jsonb_result_is_the_json_value(client: Client, headers: ApiHeaders, queue_db: QueueDatabase) -> None:
+async def test_a_jsonb_result_is_the_json_value(
+    client: Client, headers: ApiHeaders, queue_db: QueueDatabase
+) -> None:
     queue_db.insert_job(queue_db.create_user())
 
     health = await rpc(client, "plan_job_health", headers.service(), {"p_window": "1 hour"})
@@ -219,7 +227,10 @@ async def test_an_unknown_function_is_404_pgrst202(client: Client, headers: ApiH
 async def test_an_unknown_function_without_arguments_says_so(client: Client, headers: ApiHeaders) -> None:
     body = await rpc(client, "no_such_fn", headers.service(), status=404)
 
-    assert body["message"] == "Could not find the function public.no_such_fn without parameters in the schema cache"
+    assert (
+        body["message"]
+        == "Could not find the function public.no_such_fn without parameters in the schema cache"
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,7 +247,9 @@ async def test_wrong_arguments_are_404_pgrst202_with_the_real_signature(
     assert body["hint"] == "Perhaps you meant to call the function public.cancel_plan_job(p_job_id)"
 
 
-async def test_an_ambiguous_call_is_300_pgrst203(client: Client, headers: ApiHeaders, test_functions: None) -> None:
+async def test_an_ambiguous_call_is_300_pgrst203(
+    client: Client, headers: ApiHeaders, test_functions: None
+) -> None:
     body = await rpc(client, "rest_test_pick", headers.service(), status=300)
 
     assert body["code"] == "PGRST203"
@@ -244,13 +257,17 @@ async def test_an_ambiguous_call_is_300_pgrst203(client: Client, headers: ApiHea
     assert "rest_test_pick(p_word)" in body["message"]
 
 
-async def test_named_arguments_pick_the_overload(client: Client, headers: ApiHeaders, test_functions: None) -> None:
+async def test_named_arguments_pick_the_overload(
+    client: Client, headers: ApiHeaders, test_functions: None
+) -> None:
     assert await rpc(client, "rest_test_pick", headers.service(), {"p_word": "x"}) == "w"
     assert await rpc(client, "rest_test_pick", headers.service(), {"p_number": 3}) == "n"
 
 
 async def test_a_function_refusal_pt400_is_400_with_its_message(client: Client, headers: ApiHeaders) -> None:
-    body = await rpc(client, "reset_stuck_plan_jobs", headers.service(), {"p_stuck_after": "-5 minutes"}, status=400)
+    body = await rpc(
+        client, "reset_stuck_plan_jobs", headers.service(), {"p_stuck_after": "-5 minutes"}, status=400
+    )
 
     assert body["code"] == "PT400"
     assert "p_stuck_after" in body["message"]
@@ -262,7 +279,9 @@ async def test_a_plain_raise_is_400_p0001(client: Client, headers: ApiHeaders, t
     assert (body["code"], body["message"]) == ("P0001", "plain failure")
 
 
-async def test_an_argument_of_the_wrong_type_is_the_database_error(client: Client, headers: ApiHeaders) -> None:
+async def test_an_argument_of_the_wrong_type_is_the_database_error(
+    client: Client, headers: ApiHeaders
+) -> None:
     body = await rpc(client, "cancel_plan_job", headers.service(), {"p_job_id": "not-a-uuid"}, status=400)
 
     assert body["code"] == "22P02"

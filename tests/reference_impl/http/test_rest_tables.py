@@ -32,7 +32,9 @@ def seeded(queue_db: QueueDatabase) -> Seeded:
     alice, bob = queue_db.create_user(), queue_db.create_user()
     jobs = (
         seed_job(queue_db, alice, status="failed", retry_count=3, error_code="AI_TIMEOUT", age_minutes=40),
-        seed_job(queue_db, alice, status="pending", retry_count=1, error_code="AI_RATE_LIMIT", age_minutes=30),
+        seed_job(
+            queue_db, alice, status="pending", retry_count=1, error_code="AI_RATE_LIMIT", age_minutes=30
+        ),
         seed_job(queue_db, bob, status="completed", age_minutes=20),
         seed_job(queue_db, bob, status="pending", retry_count=2, age_minutes=10),
     )
@@ -184,7 +186,9 @@ async def test_order_by_several_columns(client: Client, headers: ApiHeaders, see
 async def test_order_places_nulls_as_asked(
     client: Client, headers: ApiHeaders, seeded: Seeded, nulls: str
 ) -> None:
-    rows = await get_json(client, f"{JOBS}?select=error_code&order=error_code.desc.{nulls}", headers.service())
+    rows = await get_json(
+        client, f"{JOBS}?select=error_code&order=error_code.desc.{nulls}", headers.service()
+    )
 
     codes = [row["error_code"] for row in rows]
     named = sorted((job.error_code for job in seeded.jobs if job.error_code), reverse=True)
@@ -195,7 +199,9 @@ async def test_order_places_nulls_as_asked(
 async def test_limit_and_offset_page_through_ordered_rows(
     client: Client, headers: ApiHeaders, seeded: Seeded
 ) -> None:
-    response = await client.get(f"{JOBS}?select=id&order=created_at.asc&limit=2&offset=1", headers=headers.service())
+    response = await client.get(
+        f"{JOBS}?select=id&order=created_at.asc&limit=2&offset=1", headers=headers.service()
+    )
 
     oldest_first = sorted(seeded.jobs, key=lambda job: -job.age_minutes)
     assert response.status == 200
@@ -234,7 +240,9 @@ async def test_an_empty_result_has_an_empty_content_range(
     assert response.headers["Content-Range"] == "*/*"
 
 
-async def test_head_returns_headers_without_a_body(client: Client, headers: ApiHeaders, seeded: Seeded) -> None:
+async def test_head_returns_headers_without_a_body(
+    client: Client, headers: ApiHeaders, seeded: Seeded
+) -> None:
     response = await client.head(f"{JOBS}?select=id", headers=headers.service())
 
     assert response.status == 200
