@@ -20,10 +20,11 @@ from typing import Any
 
 import jwt
 
-from pgcaller._caller import API_ROLES
 from reference_impl.settings import ServiceSettings, ServiceSettingsError
 
 ALGORITHM = "HS256"
+# The roles a token may name: the ones PostgREST switches into (and `pgcaller.Caller` runs as).
+API_ROLES = frozenset({"anon", "authenticated", "service_role"})
 MIN_SECRET_LENGTH = 32
 # The Supabase CLI mints its demo keys with this expiry (2032-11-12), so with the CLI's
 # default secret the keys minted here are byte for byte the ones `supabase status` prints.

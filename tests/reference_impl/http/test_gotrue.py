@@ -83,6 +83,15 @@ async def test_an_admin_may_choose_the_user_id(client: Client, headers: ApiHeade
     assert user["id"] == chosen
 
 
+async def test_a_taken_user_id_is_422(client: Client, headers: ApiHeaders) -> None:
+    chosen = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    await create_user(client, headers, "first@example.test", id=chosen)
+
+    body = await create_user(client, headers, "second@example.test", id=chosen, status=422)
+
+    assert body["error_code"] == "user_already_exists"
+
+
 @pytest.mark.parametrize("caller", ["anon", "user"])
 async def test_only_the_service_role_creates_users(
     client: Client, headers: ApiHeaders, queue_db: QueueDatabase, caller: str
