@@ -68,6 +68,13 @@ async def test_an_authorization_header_that_is_not_a_bearer_token_is_401(
     assert (await response.json())["code"] == "PGRST301"
 
 
+async def test_a_request_without_credentials_is_401(client: Client) -> None:
+    response = await client.get(JOBS)
+
+    assert response.status == 401
+    assert await response.json() == {"message": "No API key found in request"}
+
+
 async def test_a_request_without_an_api_key_is_refused_by_the_gateway(
     client: Client, headers: ApiHeaders, authority: JwtAuthority
 ) -> None:
