@@ -1,0 +1,3 @@
+"""Tests of the reference service."""
+
+from __future__ import annotations
