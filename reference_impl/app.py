@@ -20,8 +20,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
-from reference_impl.auth.gotrue import create_auth_app
-from reference_impl.auth.tokens import JWT_AUTHORITY_KEY, JwtAuthority
+from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, create_auth_app
 from reference_impl.database import Database
 from reference_impl.functions import create_functions_app
 from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
@@ -85,18 +84,16 @@ def _queue_worker(
                 context = WorkerContext(app[DATABASE_KEY], http, pipeline, queue, worker_prefix)
                 runner = InProcessRunner(context)
             app[RUNNER_KEY] = runner
+            loop = QueueLoop(
+                runner,
+                interval_s=queue.worker_interval.total_seconds(),
+                max_jobs=queue.worker_concurrency,
+                on_outcome=app[METRICS_KEY].record_invocation,
+            )
+            app[LOOP_KEY] = loop  # with no interval it is never started, and a trigger does nothing
             loop_task: asyncio.Task[None] | None = None
             if queue.worker_interval.total_seconds() > 0:
-                loop = QueueLoop(
-                    runner,
-                    interval_s=queue.worker_interval.total_seconds(),
-                    max_jobs=queue.worker_concurrency,
-                    on_outcome=app[METRICS_KEY].record_invocation,
-                )
-                app[LOOP_KEY] = loop
                 loop_task = asyncio.create_task(loop.run_forever(), name="queue-loop")
-            else:
-                app[LOOP_KEY] = None
             yield
             if loop_task is not None:
                 loop_task.cancel()

@@ -24,7 +24,7 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from reference_impl.app import create_app
-from reference_impl.auth.tokens import JwtAuthority
+from reference_impl.auth import JwtAuthority
 from reference_impl.logs import configure_logging
 from reference_impl.pipeline.settings import SettingsError
 from reference_impl.queue.context import open_worker_context
@@ -106,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             authority = JwtAuthority.from_settings(
                 ServiceSettings.from_env({"DATABASE_URL": "unused", **env})
             )
-            print(f"SUPABASE_ANON_KEY={authority.anon_key}")
-            print(f"SUPABASE_SERVICE_ROLE_KEY={authority.service_role_key}")
+            print(f"SUPABASE_ANON_KEY={authority.api_keys.anon}")
+            print(f"SUPABASE_SERVICE_ROLE_KEY={authority.api_keys.service_role}")
             return 0
         configure_logging(env.get("LOG_LEVEL", "INFO"))
         if args.command == "serve":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from aiohttp import web
 
 from reference_impl.metrics import ServiceMetrics
@@ -11,5 +9,5 @@ from reference_impl.queue.loop import QueueLoop
 from reference_impl.queue.runners import InvocationRunner
 
 RUNNER_KEY = web.AppKey("invocation_runner", InvocationRunner)
-LOOP_KEY = web.AppKey("queue_loop", Optional[QueueLoop])  # noqa: UP045  (evaluated at runtime)
+LOOP_KEY = web.AppKey("queue_loop", QueueLoop)
 METRICS_KEY = web.AppKey("metrics", ServiceMetrics)
