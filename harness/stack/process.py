@@ -45,6 +45,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                cwd=self.log_path.parent,  # not the checkout: --service-pythonpath must win imports
                 preexec_fn=_die_with_parent,
                 start_new_session=True,
             )

@@ -1,8 +1,10 @@
-"""Planted bugs: the seed's failures, written into copies of the reference migrations.
+"""Planted bugs: the seed's failures, written into copies of the reference migrations or
+of the reference service.
 
-Each mutant is a list of exact text edits. An edit that no longer matches (because the
-reference migrations changed) is an error, never a silent no-op: the self-check must
-keep proving that the suite catches each bug.
+Each mutant is a list of exact text edits of files under one root (the migrations folder,
+or the `reference_impl` package). An edit that no longer matches (because the reference
+changed) is an error, never a silent no-op: the self-check must keep proving that the
+suite catches each bug.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ class Mutant:
     name: str
     description: str
     edits: tuple[Edit, ...]
-    caught_by: tuple[str, ...]  # test names (without parameters) that must fail
+    # migration mutants: test names (parameters stripped) among scenarios/db that must fail;
+    # service mutants: the node ids to run, every one of which must fail
+    caught_by: tuple[str, ...]
 
     def write(self, source: Path, target: Path) -> None:
-        """Copy the migrations in `source` to `target` with the edits applied."""
+        """Copy the tree at `source` to `target` with the edits applied."""
         shutil.copytree(source, target)
         for edit in self.edits:
             path = target / edit.file
@@ -130,3 +134,63 @@ MIGRATION_MUTANTS = (
     LATE_COMPLETION_ACCEPTED,
     PENDING_NEVER_EXPIRES,
 )
+
+
+# -- bugs in the service: edits of files under reference_impl/ ------------------------------
+
+TIMEOUT_LEAVES_JOB_PROCESSING = Mutant(
+    name="timeout_leaves_job_processing",
+    description="an attempt that times out returns without fail_plan_job, so the job stays "
+    "processing until stuck recovery (the seed's hour-long spinner)",
+    edits=(
+        Edit(
+            "queue/invocation.py",
+            "    except PipelineError as error:\n        return await _fail(context, job, error, started)\n",
+            "    except PipelineError as error:\n"
+            "        if error.code == ErrorCode.AI_TIMEOUT:\n"
+            '            return ProcessedJob(str(job["id"]), "processing", None, job["retry_count"],'
+            " _ms(started))\n"
+            "        return await _fail(context, job, error, started)\n",
+        ),
+    ),
+    caught_by=(
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
+        "scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
+    ),
+)
+
+RATE_LIMIT_AS_UNEXPECTED = Mutant(
+    name="rate_limit_reported_as_unexpected_error",
+    description="DeepSeek's 429 is not mapped, so it is recorded as UNEXPECTED_ERROR and the app "
+    "shows a generic error instead of 'busy'",
+    edits=(
+        Edit(
+            "pipeline/deepseek.py",
+            '    if status == 429:\n        return ErrorCode.AI_RATE_LIMIT, ""\n',
+            "",
+        ),
+    ),
+    caught_by=(
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
+    ),
+)
+
+VEGETARIAN_CHICKEN_SAVED = Mutant(
+    name="vegetarian_plan_with_chicken_saved",
+    description="the final enforcement does not check the diet, so a plan with chicken is saved "
+    "for a vegetarian",
+    edits=(
+        Edit(
+            "pipeline/validator.py",
+            "            word = diet_violation(food, profile.dietaryPreference)\n",
+            "            word = None\n",
+        ),
+    ),
+    caught_by=(
+        "scenarios/http/test_plan_validity.py::"
+        "test_plans_breaking_diet_or_avoid_rules_are_never_saved[Vegetarian-diet_violation]",
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_diet_violation]",
+    ),
+)
+
+SERVICE_MUTANTS = (TIMEOUT_LEAVES_JOB_PROCESSING, RATE_LIMIT_AS_UNEXPECTED, VEGETARIAN_CHICKEN_SAVED)
