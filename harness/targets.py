@@ -44,7 +44,7 @@ def local_target() -> Target:
 def remote_target(name: str, *, has_database: bool) -> Target:
     capabilities = {"http"}
     reasons = {
-        "faults": "the real DeepSeek cannot be told to fail",
+        "faults": "the harness does not control the target's DeepSeek",
         "workers": "the platform runs the workers; the harness cannot kill them",
     }
     if has_database:
