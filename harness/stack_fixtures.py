@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from fake_llm.control import FakeLLMControl
 from harness.client import ApiKeys, PlanJobs, QueueAdmin, SupabaseHttp
@@ -23,7 +24,7 @@ from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
 from harness.estimator import HARD_CAP_SECONDS
 from harness.history import History
-from harness.keys import DATABASE_RUN_KEY, RUN_SECRETS_KEY
+from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY
 from harness.poller import PlanBuildingPoller, PollOutcome, PollPolicy
 from harness.profiles import ProfileFactory
 from harness.queue_db import QueueDatabase
@@ -59,24 +60,43 @@ def target_endpoint(
     run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
     if run is None:
         pytest.skip("the local target has no database for its stack")
+    endpoint = _start_local_stack(pytestconfig, run, "stack", tmp_path_factory.mktemp("stack"), {})
+    try:
+        yield endpoint
+    finally:
+        _stop_local_stack(run, endpoint)
+
+
+def _start_local_stack(
+    pytestconfig: pytest.Config, run: DatabaseRun, label: str, workdir: Path, overrides: Mapping[str, str]
+) -> TargetEndpoint:
+    """A stack on a fresh clone of the run's template database, for this xdist worker."""
+    harness_config = pytestconfig.stash[HARNESS_CONFIG_KEY]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = run.scratch.clone(f"{worker}_stack")
+    name = run.scratch.clone(f"{worker}_{label}")
     dsn = run.server.dsn(name)
     stack = LocalStack(
         dsn,
         harness_config.seed,
-        tmp_path_factory.mktemp(f"stack-{worker}"),
+        workdir,
         secrets=pytestconfig.stash[RUN_SECRETS_KEY],
+        service_overrides=overrides,
         service_pythonpath=harness_config.service_pythonpath,
     )
-    stack.start()
     try:
-        assert stack.keys is not None
-        yield TargetEndpoint(stack.service_url, stack.keys, dsn, stack)
-    finally:
-        stack.stop()
-        with contextlib.suppress(Exception):
-            run.scratch.drop(name)
+        stack.start()
+    except BaseException:
+        run.scratch.drop(name)
+        raise
+    assert stack.keys is not None
+    return TargetEndpoint(stack.service_url, stack.keys, dsn, stack)
+
+
+def _stop_local_stack(run: DatabaseRun, endpoint: TargetEndpoint) -> None:
+    assert endpoint.stack is not None and endpoint.database_dsn is not None
+    endpoint.stack.stop()
+    with contextlib.suppress(Exception):
+        run.scratch.drop(str(conninfo_to_dict(endpoint.database_dsn)["dbname"]))
 
 
 @pytest.fixture(scope="session")
@@ -189,37 +209,24 @@ def isolated_stack(
     run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
     if run is None or harness_config.target.name != "local":
         pytest.skip("isolated stacks exist only on the local target")
-    started: list[tuple[IsolatedStack, str]] = []
+    started: list[IsolatedStack] = []
 
     def start(**service_overrides: str) -> IsolatedStack:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        name = run.scratch.clone(f"{worker}_isolated_{len(started)}")
-        dsn = run.server.dsn(name)
-        stack = LocalStack(
-            dsn,
-            harness_config.seed,
-            tmp_path / f"isolated-{len(started)}",
-            secrets=pytestconfig.stash[RUN_SECRETS_KEY],
-            service_overrides=service_overrides,
-            service_pythonpath=harness_config.service_pythonpath,
-        )
-        stack.start()
-        assert stack.keys is not None
-        endpoint = TargetEndpoint(stack.service_url, stack.keys, dsn, stack)
+        label = f"isolated_{len(started)}"
+        endpoint = _start_local_stack(pytestconfig, run, label, tmp_path / label, service_overrides)
+        assert endpoint.stack is not None and endpoint.database_dsn is not None
         isolated = IsolatedStack(
             endpoint,
-            SupabaseHttp(endpoint.url, stack.keys),
-            QueueDatabase(dsn),
-            FakeLLMControl(stack.fake_url),
+            SupabaseHttp(endpoint.url, endpoint.keys),
+            QueueDatabase(endpoint.database_dsn),
+            FakeLLMControl(endpoint.stack.fake_url),
         )
-        started.append((isolated, name))
+        started.append(isolated)
         return isolated
 
     yield start
-    for isolated, name in reversed(started):
+    for isolated in reversed(started):
         isolated.fake.close()
         isolated.db.close()
         isolated.wire.close()
-        isolated.stack.stop()
-        with contextlib.suppress(Exception):
-            run.scratch.drop(name)
+        _stop_local_stack(run, isolated.endpoint)

@@ -97,25 +97,15 @@ RECOVERY_DOES_NOT_COUNT = Mutant(
 
 LATE_COMPLETION_ACCEPTED = Mutant(
     name="late_completion_accepted_after_recovery",
-    description="complete_plan_job only checks that the job is not finished, not the claim "
-    "token, so a worker whose attempt was recovered still saves its plan",
+    description="the fence of complete_plan_job and fail_plan_job only checks that the job is "
+    "not finished, not the claim token, so a worker whose attempt was recovered still saves its plan",
     edits=(
         Edit(
             FUNCTIONS,
             "    if v_job.status <> 'processing' or v_job.claim_token is distinct from p_claim_token then\n"
-            "        raise exception 'plan job % is not held by this claim', p_job_id\n"
-            "            using errcode = 'PT409',\n"
-            "                  detail = format('status is %s; the claim token %s', v_job.status,\n"
-            "                                  case when v_job.claim_token is null then 'was cleared'\n"
-            "                                       else 'belongs to a newer attempt' end),\n"
-            "                  hint = 'the attempt was recovered, cancelled or already finished; "
-            "drop its result';\n"
-            "    end if;\n\n"
-            "    update public.weekly_base_plans",
+            "        raise exception 'plan job % is not held by this claim', p_job_id\n",
             "    if v_job.status not in ('processing', 'pending') then\n"
-            "        raise exception 'plan job % is finished', p_job_id using errcode = 'PT409';\n"
-            "    end if;\n\n"
-            "    update public.weekly_base_plans",
+            "        raise exception 'plan job % is finished', p_job_id\n",
         ),
     ),
     caught_by=("test_late_completion_after_recovery_is_refused",),

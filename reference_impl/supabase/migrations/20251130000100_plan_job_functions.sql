@@ -82,6 +82,39 @@ as $$
         'worker', p_worker)
 $$;
 
+-- The fence of complete and fail: the job, locked, if `p_claim_token` is its current
+-- attempt's token; else PT404 (no such job) or PT409 (recovered, cancelled, finished).
+create or replace function plan_jobs_internal.lock_held_job(p_job_id uuid, p_claim_token uuid)
+returns public.plan_generation_jobs
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_job public.plan_generation_jobs;
+begin
+    if p_job_id is null then
+        raise exception 'p_job_id is required' using errcode = 'PT400';
+    end if;
+    if p_claim_token is null then
+        raise exception 'p_claim_token is required' using errcode = 'PT400';
+    end if;
+    select * into v_job from public.plan_generation_jobs where id = p_job_id for update;
+    if not found then
+        raise exception 'plan job % not found', p_job_id using errcode = 'PT404';
+    end if;
+    if v_job.status <> 'processing' or v_job.claim_token is distinct from p_claim_token then
+        raise exception 'plan job % is not held by this claim', p_job_id
+            using errcode = 'PT409',
+                  detail = format('status is %s; the claim token %s', v_job.status,
+                                  case when v_job.claim_token is null then 'was cleared'
+                                       else 'belongs to a newer attempt' end),
+                  hint = 'the attempt was recovered, cancelled or already finished; drop its result';
+    end if;
+    return v_job;
+end
+$$;
+
 revoke all on all functions in schema plan_jobs_internal from public, anon, authenticated, service_role;
 
 
@@ -132,29 +165,11 @@ declare
     v_job public.plan_generation_jobs;
     v_plan_id uuid;
 begin
-    if p_job_id is null then
-        raise exception 'p_job_id is required' using errcode = 'PT400';
-    end if;
-    if p_claim_token is null then
-        raise exception 'p_claim_token is required' using errcode = 'PT400';
-    end if;
     if p_plan is null or jsonb_typeof(p_plan) <> 'object' then
         raise exception 'p_plan must be a JSON object, got %', coalesce(jsonb_typeof(p_plan), 'null')
             using errcode = 'PT400';
     end if;
-
-    select * into v_job from public.plan_generation_jobs where id = p_job_id for update;
-    if not found then
-        raise exception 'plan job % not found', p_job_id using errcode = 'PT404';
-    end if;
-    if v_job.status <> 'processing' or v_job.claim_token is distinct from p_claim_token then
-        raise exception 'plan job % is not held by this claim', p_job_id
-            using errcode = 'PT409',
-                  detail = format('status is %s; the claim token %s', v_job.status,
-                                  case when v_job.claim_token is null then 'was cleared'
-                                       else 'belongs to a newer attempt' end),
-                  hint = 'the attempt was recovered, cancelled or already finished; drop its result';
-    end if;
+    v_job := plan_jobs_internal.lock_held_job(p_job_id, p_claim_token);
 
     update public.weekly_base_plans
        set is_active = false
@@ -199,12 +214,6 @@ declare
     v_message text;
     v_retryable boolean;
 begin
-    if p_job_id is null then
-        raise exception 'p_job_id is required' using errcode = 'PT400';
-    end if;
-    if p_claim_token is null then
-        raise exception 'p_claim_token is required' using errcode = 'PT400';
-    end if;
     if p_error_code is null or p_error_code not in (
         'AI_TIMEOUT', 'AI_RATE_LIMIT', 'AI_QUOTA_EXCEEDED', 'AI_UPSTREAM_ERROR', 'CONFIG_ERROR',
         'JSON_PARSE_ERROR', 'VALIDATION_FAILED', 'WORKER_TIMEOUT', 'UNEXPECTED_ERROR') then
@@ -215,18 +224,7 @@ begin
                          'UNEXPECTED_ERROR';
     end if;
 
-    select * into v_job from public.plan_generation_jobs where id = p_job_id for update;
-    if not found then
-        raise exception 'plan job % not found', p_job_id using errcode = 'PT404';
-    end if;
-    if v_job.status <> 'processing' or v_job.claim_token is distinct from p_claim_token then
-        raise exception 'plan job % is not held by this claim', p_job_id
-            using errcode = 'PT409',
-                  detail = format('status is %s; the claim token %s', v_job.status,
-                                  case when v_job.claim_token is null then 'was cleared'
-                                       else 'belongs to a newer attempt' end),
-                  hint = 'the attempt was recovered, cancelled or already finished; drop its result';
-    end if;
+    v_job := plan_jobs_internal.lock_held_job(p_job_id, p_claim_token);
 
     v_attempt := v_job.retry_count + 1;
     v_message := left(coalesce(nullif(btrim(p_error_message), ''),

@@ -1,0 +1,191 @@
+"""Benchmark of the reference service end to end: jobs per second from one service process.
+
+Run: `.venv/bin/python benchmarks/bench_service.py [--jobs 400] [--concurrency 200] [--latency-ms 2000]`
+
+Everything is real and on loopback: embedded PostgreSQL with the reference migrations, the
+fake DeepSeek as its own process, and one `plan-reference serve` process (attempts run in
+its event loop: WALL_CLOCK_LIMIT_MS=0). Jobs are inserted in one transaction; the clock
+runs from that commit until every job is `completed`, as counted in the database.
+
+Two runs, each against a peer measured in the same run:
+1. zero latency: jobs/s, against a SQL-only worker in this process that claims and
+   completes the same number of jobs with a ready-made plan (the queue's own cost: what
+   is left for HTTP, the pipeline and the fake is the difference);
+2. `--latency-ms` per DeepSeek call with `--concurrency` jobs in flight: jobs/s against the
+   latency-bound ideal `concurrency / (2 calls x latency)`, and the service's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from harness.db.migrations import MigrationSet
+from harness.db.providers import DatabaseRequest
+from harness.db.run import DatabaseRun
+from harness.profiles import ProfileFactory
+from harness.stack.local import LocalStack
+
+PROFILE = ProfileFactory(1).make(mealCount=4, dietaryPreference="Vegetarian")
+TARGETS = {"total_kcal": 2200, "protein_g": 120}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    jobs: int
+    seconds: float
+    peak_rss_mib: float | None
+
+    @property
+    def jobs_per_second(self) -> float:
+        return self.jobs / self.seconds
+
+
+def insert_jobs(dsn: str, count: int) -> float:
+    """`count` users with one pending job each, in one transaction; returns the commit time."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("truncate auth.users, public.plan_generation_jobs cascade")
+        with conn.transaction():
+            conn.execute(
+                """
+                with users as (
+                    insert into auth.users (email)
+                    select 'bench-' || n || '@example.test' from generate_series(1, %s) n
+                    returning id
+                )
+                insert into public.plan_generation_jobs (user_id, input)
+                select id, %s from users
+                """,
+                (count, Jsonb({"profile": PROFILE, "targets": TARGETS})),
+            )
+        return time.perf_counter()
+
+
+def wait_completed(dsn: str, count: int, timeout_s: float) -> float:
+    deadline = time.perf_counter() + timeout_s
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.perf_counter() < deadline:
+            row = conn.execute(
+                "select count(*) filter (where status = 'completed'),"
+                " count(*) filter (where status in ('failed', 'cancelled'))"
+                " from public.plan_generation_jobs"
+            ).fetchone()
+            assert row is not None
+            if row[1]:
+                raise RuntimeError(f"{row[1]} jobs failed; the benchmark expects a healthy run")
+            if row[0] >= count:
+                return time.perf_counter()
+            time.sleep(0.02)
+    raise RuntimeError(f"not all {count} jobs completed within {timeout_s} s")
+
+
+def peak_rss_mib(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def run_service(
+    run: DatabaseRun, name: str, *, jobs: int, concurrency: int, latency_ms: int, workdir: Path
+) -> Measurement:
+    dsn = run.server.dsn(name)
+    overrides = {
+        "WALL_CLOCK_LIMIT_MS": "0",
+        "WORKER_CONCURRENCY": str(concurrency),
+        "WORKER_INTERVAL_MS": "20",
+        "INTERNAL_TIMEOUT_MS": str(max(60_000, 4 * latency_ms)),
+        "DEEPSEEK_CALL_TIMEOUT_MS": str(max(30_000, 2 * latency_ms)),
+        "LOG_LEVEL": "WARNING",
+    }
+    stack = LocalStack(dsn, 1, workdir, service_overrides=overrides)
+    stack.start()
+    try:
+        if latency_ms:
+            from fake_llm.control import FakeLLMControl
+
+            with FakeLLMControl(stack.fake_url) as control:
+                control.settings(latency_ms=latency_ms)
+        started = insert_jobs(dsn, jobs)
+        finished = wait_completed(dsn, jobs, timeout_s=600)
+        assert stack.service is not None
+        return Measurement(jobs, finished - started, peak_rss_mib(stack.service.pid))
+    finally:
+        stack.stop()
+
+
+async def sql_only_peer(dsn: str, jobs: int, workers: int) -> Measurement:
+    """The queue alone: claim and complete every job with a ready plan, `workers` at a time."""
+    plan = Jsonb({"days": {}, "note": "ready-made"})
+
+    async def worker(name: str) -> None:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            while True:
+                cursor = await conn.execute("select id, claim_token from public.claim_next_plan_job(%s)", (name,))
+                row = await cursor.fetchone()
+                if row is None:
+                    return
+                await conn.execute("select public.complete_plan_job(%s, %s, %s)", (row[0], row[1], plan))
+
+    started = insert_jobs(dsn, jobs)
+    await asyncio.gather(*(worker(f"peer-{n}") for n in range(workers)))
+    return Measurement(jobs, time.perf_counter() - started, None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--latency-ms", type=int, default=2000)
+    parser.add_argument("--zero-latency-jobs", type=int, default=300)
+    arguments = parser.parse_args()
+
+    run = DatabaseRun.start(DatabaseRequest(spec="embedded"), MigrationSet.reference())
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-service-"))
+        name = run.scratch.clone("bench")
+        print(run.header())
+
+        peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
+        fast = run_service(
+            run, name, jobs=arguments.zero_latency_jobs, concurrency=16, latency_ms=0, workdir=workdir / "fast"
+        )
+        print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
+        print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
+        print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
+        print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}")
+        print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
+
+        slow = run_service(
+            run,
+            name,
+            jobs=arguments.jobs,
+            concurrency=arguments.concurrency,
+            latency_ms=arguments.latency_ms,
+            workdir=workdir / "slow",
+        )
+        ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
+        print(
+            f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight, {slow.jobs} jobs"
+        )
+        print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
+        print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
+        print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.8)")
+        print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
+    finally:
+        run.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
