@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -43,6 +44,8 @@ class Measurement:
     jobs: int
     seconds: float
     peak_rss_mib: float | None
+    service_cpu_s: float | None = None
+    fake_cpu_s: float | None = None
 
     @property
     def jobs_per_second(self) -> float:
@@ -87,6 +90,14 @@ def wait_completed(dsn: str, count: int, timeout_s: float) -> float:
     raise RuntimeError(f"not all {count} jobs completed within {timeout_s} s")
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a live process (from /proc)."""
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -118,8 +129,14 @@ def run_service(
                 control.settings(latency_ms=latency_ms)
         started = insert_jobs(dsn, jobs)
         finished = wait_completed(dsn, jobs, timeout_s=600)
-        assert stack.service is not None
-        return Measurement(jobs, finished - started, peak_rss_mib(stack.service.pid))
+        assert stack.service is not None and stack.fake is not None
+        return Measurement(
+            jobs,
+            finished - started,
+            peak_rss_mib(stack.service.pid),
+            cpu_seconds(stack.service.pid),
+            cpu_seconds(stack.fake.pid),
+        )
     finally:
         stack.stop()
 
@@ -165,6 +182,7 @@ def main() -> int:
         print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
         print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}")
         print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
+        print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
 
         slow = run_service(
             run,
@@ -182,6 +200,7 @@ def main() -> int:
         print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
         print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.8)")
         print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
+        print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
     finally:
         run.close()
     return 0

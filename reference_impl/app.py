@@ -27,7 +27,7 @@ from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.metrics import ServiceMetrics
 from reference_impl.ops import add_ops_routes
 from reference_impl.pipeline.settings import PipelineSettings
-from reference_impl.queue.context import deepseek_http_client
+from reference_impl.queue.http_clients import deepseek_clients
 from reference_impl.queue.invocation import WorkerContext
 from reference_impl.queue.loop import QueueLoop
 from reference_impl.queue.runners import ChildProcessRunner, InProcessRunner, InvocationRunner
@@ -76,7 +76,7 @@ def _queue_worker(
     async def worker_context(app: web.Application) -> AsyncIterator[None]:
         worker_prefix = f"{socket.gethostname()}:{os.getpid()}"
         queue = settings.queue
-        async with deepseek_http_client(queue.worker_concurrency) as http:
+        async with deepseek_clients(queue.worker_concurrency) as http:
             runner: InvocationRunner
             if queue.wall_clock_limit.total_seconds() > 0:
                 runner = ChildProcessRunner(env, queue.wall_clock_limit.total_seconds(), worker_prefix)

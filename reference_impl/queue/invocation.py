@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -25,6 +24,7 @@ from reference_impl.logs import log_transition
 from reference_impl.pipeline.attempt import run_attempt
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 from reference_impl.pipeline.settings import PipelineSettings
+from reference_impl.queue.http_clients import DeepSeekClients
 from reference_impl.queue.outcome import InvocationOutcome, ProcessedJob
 from reference_impl.settings import QueueSettings
 
@@ -37,7 +37,7 @@ class WorkerContext:
     """What an invocation needs: the database, the HTTP client for DeepSeek, settings."""
 
     database: Database
-    http: httpx.AsyncClient
+    http: DeepSeekClients
     pipeline: PipelineSettings
     queue: QueueSettings
     worker_id: str
@@ -50,18 +50,21 @@ async def run_invocation(context: WorkerContext, max_jobs: int) -> InvocationOut
     )
     if stuck or stale:
         logger.info("recovery pass", extra={"event": "queue.recovered", "stuck": stuck, "stale": stale})
-    claimed: list[dict[str, Any]] = []
-    for _ in range(max_jobs):
-        row = await context.database.fetch_one(
-            SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
-        )
-        if row is None:
-            break
-        log_transition("job.claimed", row, worker=context.worker_id)
-        claimed.append(dict(row))
-    processed = await asyncio.gather(*(process_claimed_job(context, row) for row in claimed))
+    # each attempt starts as soon as its job is claimed, while the next claims go on
+    attempts: list[asyncio.Task[ProcessedJob]] = []
+    try:
+        for _ in range(max_jobs):
+            row = await context.database.fetch_one(
+                SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
+            )
+            if row is None:
+                break
+            log_transition("job.claimed", row, worker=context.worker_id)
+            attempts.append(asyncio.create_task(process_claimed_job(context, dict(row))))
+    finally:
+        processed = await asyncio.gather(*attempts)
     return InvocationOutcome(
-        recovered_stuck=stuck, recovered_stale=stale, processed=tuple(processed), claimed=len(claimed)
+        recovered_stuck=stuck, recovered_stale=stale, processed=tuple(processed), claimed=len(attempts)
     )
 
 
@@ -69,7 +72,9 @@ async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> Pr
     """One attempt for a claimed job, ending in complete_plan_job or fail_plan_job."""
     started = time.monotonic()
     try:
-        result = await run_attempt(job["id"], job["user_id"], job["input"], context.http, context.pipeline)
+        result = await run_attempt(
+            job["id"], job["user_id"], job["input"], context.http.next(), context.pipeline
+        )
     except PipelineError as error:
         return await _fail(context, job, error, started)
     except Exception as error:  # run_attempt wraps its own; this is a guard for the unforeseen
