@@ -95,7 +95,9 @@ class ConformanceReporter:
         self.run_dir: Path | None = None
         self.junit_path = report_dir / run_id / "junit.xml"
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._redact(report)
         outcome = _outcome(report)
         if outcome is not None:
             previous = self.scenarios.get(report.nodeid)
@@ -116,6 +118,16 @@ class ConformanceReporter:
                 self.estimator.record(sample["features"], float(sample["seconds"]))
             elif name == CHECK_PROPERTY:
                 self.checks.extend(CheckSummary.model_validate(item) for item in json.loads(str(value)))
+
+    def _redact(self, report: pytest.TestReport) -> None:
+        """Scrub failure text and captured output before the terminal, junit.xml or the
+        report see them (this hook runs first)."""
+        if report.longrepr is not None:
+            text = str(report.longrepr)
+            clean = self.redactor.text(text)
+            if clean != text:
+                report.longrepr = clean
+        report.sections = [(title, self.redactor.text(content)) for title, content in report.sections]
 
     def pytest_sessionfinish(self) -> None:
         results = RunResults(

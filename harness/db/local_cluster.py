@@ -130,6 +130,12 @@ class LocalCluster:
             binaries = shared_copy(binaries, self.root / "installs")
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
+        if os_user is not None and not reachable_by_others(self.root):
+            raise ProvisioningError(
+                f"PostgreSQL runs as the unprivileged user {os_user!r} (the harness runs as root), "
+                f"who cannot reach {self.root}; set TMPDIR to a directory every user can traverse, "
+                "such as /tmp"
+            )
         self.directory = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.root))
         (self.directory / OWNER_FILE).write_text(str(os.getpid()))
         data_dir = self.directory / "data"

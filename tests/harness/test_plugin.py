@@ -1,0 +1,123 @@
+"""The pytest plugin as a user meets it: header, capability skips, start-up errors, reports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = """
+import pytest
+
+@pytest.mark.needs("faults")
+def test_needs_faults():
+    pass
+
+@pytest.mark.needs("http")
+@pytest.mark.smoke
+def test_http_only():
+    pass
+
+def test_prints_a_secret():
+    raise AssertionError("the service key is " + __import__("os").environ["SUPABASE_SERVICE_ROLE_KEY"])
+"""
+
+SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXNlY3JldA"
+
+
+def _run(pytester: pytest.Pytester, *arguments: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "no:cacheprovider", *arguments)
+
+
+def test_the_header_names_target_seed_and_database(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+
+    result = _run(pytester, "--seed", "42")
+
+    result.stdout.fnmatch_lines(
+        [
+            "conformance: target local, seed 42",
+            "database: embedded, PostgreSQL 18.*; start-up * s + shim and migrations * s = * s;"
+            " migrations: reference*",
+        ]
+    )
+    assert result.ret == 0
+
+
+def test_staging_skips_what_it_lacks_with_the_reason_and_redacts_reports(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_scenarios=SCENARIOS)
+    monkeypatch.setenv("SUPABASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SUPABASE_ANON_KEY", "anon-key-for-the-test")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", SERVICE_KEY)
+
+    result = _run(pytester, "--target", "staging", "--report-dir", "out", "-rs")
+
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*target staging lacks faults (faults: the harness does not control*"])
+    run_dir = (pytester.path / "out" / "latest").resolve()
+    junit = (run_dir / "junit.xml").read_text()
+    results = json.loads((run_dir / "results.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    assert "the service key is" in junit
+    for text in (junit, json.dumps(results), html, result.stdout.str()):
+        assert SERVICE_KEY not in text
+    skipped = [scenario for scenario in results["scenarios"] if scenario["outcome"] == "skipped"]
+    assert skipped and "lacks faults" in skipped[0]["reason"]
+
+
+def test_staging_without_its_url_stops_at_start_naming_the_variable(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    monkeypatch.delenv("SUPABASE_URL", raising=False)
+
+    result = _run(pytester, "--target", "staging")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --target staging needs SUPABASE_URL (in the environment or the --env-file)"]
+    )
+
+
+def test_an_unknown_capability_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_one='import pytest\n\n@pytest.mark.needs("telepathy")\ndef test_one():\n    pass\n'
+    )
+
+    result = _run(pytester)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *unknown capability *telepathy* in @needs*"])
+
+
+def test_env_file_supplies_the_target_settings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = pytester.path / "staging.env"
+    env_file.write_text(
+        "SUPABASE_URL=http://127.0.0.1:9\nSUPABASE_ANON_KEY=anon-from-file\nSUPABASE_SERVICE_ROLE_KEY=service-from-file\n"
+    )
+    pytester.makepyfile(test_scenarios=SCENARIOS.split("def test_prints_a_secret")[0])
+
+    result = _run(pytester, "--target", "staging", "--env-file", str(env_file))
+
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["conformance: target staging, seed *"])
+
+
+def test_reports_latest_points_at_the_newest_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+
+    _run(pytester, "--report-dir", "out")
+    _run(pytester, "--report-dir", "out")
+
+    runs = sorted(path for path in (pytester.path / "out").iterdir() if path.name != "latest")
+    assert len(runs) == 2
+    assert (pytester.path / "out" / "latest").resolve() == runs[-1].resolve()
+    assert {path.name for path in runs[-1].iterdir()} == {"junit.xml", "results.json", "report.html"}
