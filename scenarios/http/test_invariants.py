@@ -4,6 +4,7 @@ regenerations at once; afterwards the history and the database are checked as a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -20,15 +21,16 @@ from harness.stack_fixtures import TargetEndpoint
 
 pytestmark = pytest.mark.needs("http", "faults", "db")
 
-FAULTS: list[dict[str, object] | None] = [
+# (action, extra match fields, times) per user; None: no fault
+FAULTS: list[tuple[dict[str, Any], dict[str, Any], int | None] | None] = [
     None,
-    {"action": {"type": "http_error", "status": 500}, "times": 1},
-    {"action": {"type": "http_error", "status": 429, "retry_after": 0.02}},
-    {"action": {"type": "hang"}, "times": 1},
-    {"action": {"type": "malformed_content", "variant": "blank"}},
-    {"action": {"type": "wrong_plan", "defect": "diet_violation"}, "match": {"stage": 2}},
-    {"action": {"type": "http_error", "status": 402}},
-    {"action": {"type": "delay", "ms": 400}},
+    ({"type": "http_error", "status": 500}, {}, 1),
+    ({"type": "http_error", "status": 429, "retry_after": 0.02}, {}, None),
+    ({"type": "hang"}, {}, 1),
+    ({"type": "malformed_content", "variant": "blank"}, {}, None),
+    ({"type": "wrong_plan", "defect": "diet_violation"}, {"stage": 2}, None),
+    ({"type": "http_error", "status": 402}, {}, None),
+    ({"type": "delay", "ms": 400}, {}, None),
 ]
 
 
@@ -45,7 +47,10 @@ def test_mixed_workload_keeps_every_invariant(
     users = [make_user() for _ in range(len(FAULTS) + 2)]
     for jobs, fault in zip(users, FAULTS, strict=False):
         if fault is not None:
-            rule = {**fault, "match": {"user": jobs.session.user_id, **dict(fault.get("match", {}))}}  # type: ignore[arg-type]
+            action, match, times = fault
+            rule: dict[str, Any] = {"action": action, "match": {"user": jobs.session.user_id, **match}}
+            if times is not None:
+                rule["times"] = times
             fake_llm.add_fault(rule)
     job_ids = [jobs.create_job_id(profile_factory.make(dietaryPreference="Vegetarian")) for jobs in users]
     canceller, regenerator = users[-2], users[-1]
