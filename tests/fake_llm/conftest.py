@@ -19,9 +19,7 @@ async def async_client(fake: FakeDeepSeek) -> AsyncIterator[AsyncClientFactory]:
     """Make `openai.AsyncOpenAI` clients for the fake (no retries, 5 s timeout unless asked)."""
     clients: list[openai.AsyncOpenAI] = []
 
-    def make(
-        max_retries: int = 0, timeout_s: float = 5.0, api_key: str | None = None
-    ) -> openai.AsyncOpenAI:
+    def make(max_retries: int = 0, timeout_s: float = 5.0, api_key: str | None = None) -> openai.AsyncOpenAI:
         client = openai.AsyncOpenAI(
             base_url=fake.url,
             api_key=api_key or fake.api_key,

@@ -64,8 +64,7 @@ def plan_messages(
     if targets is not None:
         lines += ["TARGETS (json):", json.dumps(targets)]
     system = (
-        f"You are a fitness coach. This is Stage {stage} of 2. "
-        "Reply with one json object: the weekly plan."
+        f"You are a fitness coach. This is Stage {stage} of 2. Reply with one json object: the weekly plan."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(lines)}]
 

@@ -67,9 +67,7 @@ async def test_presets_replace_or_append(
     loaded = await control.load_preset("quota_exhausted")
     assert [view.id for view in await control.faults()] == loaded
     with pytest.raises(openai.APIStatusError) as raised:
-        await async_client().chat.completions.create(
-            model="deepseek-chat", messages=plan_messages()
-        )
+        await async_client().chat.completions.create(model="deepseek-chat", messages=plan_messages())
     assert raised.value.status_code == 402
     await control.load_preset("flaky", replace=False)
     assert len(await control.faults()) == listed["quota_exhausted"] + listed["flaky"]
@@ -84,9 +82,7 @@ async def test_journal_filters_and_reset(
     rule_id = await control.add_fault({"match": {"stage": 2, "nth": 1}, "action": ERROR_503})
     for stage in (1, 2, 2):
         with contextlib.suppress(openai.InternalServerError):
-            await client.chat.completions.create(
-                model="deepseek-chat", messages=plan_messages(stage=stage)
-            )
+            await client.chat.completions.create(model="deepseek-chat", messages=plan_messages(stage=stage))
     assert await control.count(user=USER_ID, stage=2) == 2
     assert [e.status for e in await control.journal(user=USER_ID, stage=2)] == [503, 200]
     assert [e.rule_id for e in await control.journal(rule=rule_id)] == [rule_id]

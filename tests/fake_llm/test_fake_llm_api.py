@@ -48,10 +48,7 @@ async def test_async_client_gets_usage_with_cache_fields(async_client: AsyncClie
     )
     usage = completion.model_dump()["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert (
-        usage["prompt_cache_hit_tokens"] + usage["prompt_cache_miss_tokens"]
-        == usage["prompt_tokens"]
-    )
+    assert usage["prompt_cache_hit_tokens"] + usage["prompt_cache_miss_tokens"] == usage["prompt_tokens"]
     assert usage["completion_tokens"] > 0
 
 
@@ -119,18 +116,12 @@ async def test_max_tokens_cuts_content_with_finish_reason_length(
         json.loads(content)
 
 
-async def test_models_are_listed_on_both_paths(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_models_are_listed_on_both_paths(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     listed = [model.id async for model in async_client().models.list()]
-    assert {"deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash", "deepseek-v4-pro"} <= set(
-        listed
-    )
+    assert {"deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash", "deepseek-v4-pro"} <= set(listed)
     async with httpx.AsyncClient(base_url=fake.url) as client:
         response = await client.get("/models", headers={"Authorization": f"Bearer {fake.api_key}"})
-        balance = await client.get(
-            "/user/balance", headers={"Authorization": f"Bearer {fake.api_key}"}
-        )
+        balance = await client.get("/user/balance", headers={"Authorization": f"Bearer {fake.api_key}"})
     assert [model["id"] for model in response.json()["data"]] == listed
     assert balance.json()["is_available"] is True
 
@@ -140,9 +131,7 @@ async def test_wrong_key_gets_401_with_masked_key(async_client: AsyncClientFacto
         client = openai.AsyncOpenAI(base_url=strict.url, api_key="sk-wrong-key-9876", max_retries=0)
         try:
             with pytest.raises(openai.AuthenticationError) as raised:
-                await client.chat.completions.create(
-                    model="deepseek-chat", messages=plan_messages()
-                )
+                await client.chat.completions.create(model="deepseek-chat", messages=plan_messages())
         finally:
             await client.close()
     assert raised.value.status_code == 401
@@ -179,8 +168,7 @@ async def test_wrong_key_gets_401_with_masked_key(async_client: AsyncClientFacto
             "max_tokens",
         ),
         (
-            b'{"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}], '
-            b'"temperature": 3}',
+            b'{"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}], "temperature": 3}',
             422,
             "temperature",
         ),
@@ -207,12 +195,8 @@ async def test_journal_records_stage_user_and_body(
 ) -> None:
     client = async_client()
     for stage in (1, 2, 2):
-        await client.chat.completions.create(
-            model="deepseek-chat", messages=plan_messages(stage=stage)
-        )
-    await client.chat.completions.create(
-        model="deepseek-chat", messages=plan_messages(user="someone-else")
-    )
+        await client.chat.completions.create(model="deepseek-chat", messages=plan_messages(stage=stage))
+    await client.chat.completions.create(model="deepseek-chat", messages=plan_messages(user="someone-else"))
     assert fake.count(user=USER_ID) == 3
     assert fake.count(user=USER_ID, stage=2) == 2
     entry = fake.journal(user=USER_ID, stage=1)[0]

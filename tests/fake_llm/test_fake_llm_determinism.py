@@ -28,9 +28,7 @@ async def answer(settings: ServerSettings, body: bytes) -> bytes:
 
 
 def seeded(seed: int, quality: str = "exact") -> ServerSettings:
-    return ServerSettings(
-        runtime=RuntimeSettings.model_validate({"seed": seed, "quality": quality})
-    )
+    return ServerSettings(runtime=RuntimeSettings.model_validate({"seed": seed, "quality": quality}))
 
 
 async def test_same_seed_same_bytes_across_servers() -> None:

@@ -72,9 +72,7 @@ async def test_retry_after_ms_header(fake: FakeDeepSeek, async_client: AsyncClie
     assert fake.count() == 2
 
 
-async def test_402_is_a_plain_status_error(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_402_is_a_plain_status_error(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     fake.add_fault({"action": {"type": "http_error", "status": 402}})
     with pytest.raises(openai.APIStatusError) as raised:
         await create(async_client(max_retries=2))
@@ -95,9 +93,7 @@ async def test_401_fault(fake: FakeDeepSeek, async_client: AsyncClientFactory) -
     assert fake.count() == 1
 
 
-async def test_hang_ends_in_the_sdk_timeout(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_hang_ends_in_the_sdk_timeout(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     fake.add_fault({"action": {"type": "hang"}})
     with pytest.raises(openai.APITimeoutError):
         await create(async_client(timeout_s=0.3))
@@ -107,24 +103,15 @@ async def test_hang_ends_in_the_sdk_timeout(
     assert entry.duration_ms is not None and entry.duration_ms >= 250
 
 
-async def test_keepalive_stall_then_answer_parses(
-    fake: FakeDeepSeek, sync_client: SyncClientFactory
-) -> None:
-    fake.add_fault(
-        {"action": {"type": "keepalive_stall", "ms": 300, "interval_ms": 50, "then": "answer"}}
-    )
-    client = sync_client(
-        timeout_s=0.2
-    )  # a read timeout shorter than the stall: keep-alive bytes reset it
+async def test_keepalive_stall_then_answer_parses(fake: FakeDeepSeek, sync_client: SyncClientFactory) -> None:
+    fake.add_fault({"action": {"type": "keepalive_stall", "ms": 300, "interval_ms": 50, "then": "answer"}})
+    client = sync_client(timeout_s=0.2)  # a read timeout shorter than the stall: keep-alive bytes reset it
 
     def call() -> ChatCompletion:
         return client.chat.completions.create(model=CHAT, messages=plan_messages(targets=TARGETS))
 
     completion = await asyncio.to_thread(call)
-    assert (
-        plan_problems(json.loads(completion.choices[0].message.content or ""), PROFILE, TARGETS)
-        == []
-    )
+    assert plan_problems(json.loads(completion.choices[0].message.content or ""), PROFILE, TARGETS) == []
     entry = fake.journal()[-1]
     assert entry.outcome == "stall_answered"
     assert entry.duration_ms is not None and entry.duration_ms >= 300
@@ -142,21 +129,15 @@ async def test_keepalive_stall_in_stream_then_answer(
 async def test_keepalive_stall_then_close_leaves_blank_lines(
     fake: FakeDeepSeek, async_client: AsyncClientFactory
 ) -> None:
-    fake.add_fault(
-        {"action": {"type": "keepalive_stall", "ms": 100, "interval_ms": 25, "then": "close"}}
-    )
+    fake.add_fault({"action": {"type": "keepalive_stall", "ms": 100, "interval_ms": 25, "then": "close"}})
     with pytest.raises(json.JSONDecodeError) as raised:
         await create(async_client())
     assert raised.value.pos == raised.value.doc.count("\n") > 0
     assert fake.journal()[-1].outcome == "stall_closed"
 
 
-async def test_keepalive_stall_then_abort(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
-    fake.add_fault(
-        {"action": {"type": "keepalive_stall", "ms": 60, "interval_ms": 20, "then": "abort"}}
-    )
+async def test_keepalive_stall_then_abort(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
+    fake.add_fault({"action": {"type": "keepalive_stall", "ms": 60, "interval_ms": 20, "then": "abort"}})
     with pytest.raises(openai.APIConnectionError):
         await create(async_client())
 
@@ -207,9 +188,7 @@ async def test_non_streaming_body_cut_is_a_connection_error(
         await create(async_client())
 
 
-async def test_error_event_inside_stream(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_error_event_inside_stream(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     fake.add_fault({"action": {"type": "stream_error", "after_chunks": 3, "status": 503}})
     stream = await create_stream(async_client())
     received = []
@@ -220,12 +199,8 @@ async def test_error_event_inside_stream(
     assert "Overloaded" in raised.value.message
 
 
-async def test_slow_stream_paces_chunks(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
-    fake.add_fault(
-        {"action": {"type": "slow_stream", "chunk_delay_ms": 40}, "match": {"stream": False}}
-    )
+async def test_slow_stream_paces_chunks(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
+    fake.add_fault({"action": {"type": "slow_stream", "chunk_delay_ms": 40}, "match": {"stream": False}})
     completion = await create(async_client(), max_tokens=20)
     assert completion.choices[0].finish_reason == "length"
     entry = fake.journal()[-1]
@@ -269,9 +244,7 @@ async def test_corrupt_envelope_fails_decoding(
         await create(async_client())
 
 
-async def test_corrupt_envelope_without_choices(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_corrupt_envelope_without_choices(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     fake.add_fault({"action": {"type": "corrupt_envelope", "variant": "missing_choices"}})
     completion = await create(async_client())
     assert completion.choices is None  # the SDK does not validate; the pipeline must
@@ -298,20 +271,14 @@ async def test_wrong_plan_defects(
     assert plan_problems(plan, PROFILE, TARGETS) == [expected]
 
 
-async def test_wrong_plan_with_avoided_exercise(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_wrong_plan_with_avoided_exercise(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     fake.add_fault({"action": {"type": "wrong_plan", "defect": "avoided_exercise"}})
     completion = await create(async_client())
-    problems = plan_problems(
-        json.loads(completion.choices[0].message.content or ""), PROFILE, TARGETS
-    )
+    problems = plan_problems(json.loads(completion.choices[0].message.content or ""), PROFILE, TARGETS)
     assert len(problems) == 1 and problems[0].endswith("avoided exercise Push ups")
 
 
-async def test_fail_twice_then_succeed(
-    fake: FakeDeepSeek, async_client: AsyncClientFactory
-) -> None:
+async def test_fail_twice_then_succeed(fake: FakeDeepSeek, async_client: AsyncClientFactory) -> None:
     rule_id = fake.add_fault(
         {"match": {"stage": 1}, "times": 2, "action": {"type": "http_error", "status": 500}}
     )

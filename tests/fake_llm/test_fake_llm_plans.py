@@ -42,9 +42,7 @@ PROFILES: list[dict[str, Any]] = [
 ]
 
 
-def generated(
-    profile: dict[str, Any], seed: int, text: str | None = None
-) -> tuple[dict[str, Any], Targets]:
+def generated(profile: dict[str, Any], seed: int, text: str | None = None) -> tuple[dict[str, Any], Targets]:
     asked = read_plan_request((text or f"PROFILE (json):\n{json.dumps(profile)}",))
     return PlanGenerator().generate(asked.profile, asked.targets, seed), asked.targets
 
@@ -60,9 +58,7 @@ def test_plans_satisfy_the_profile(profile: dict[str, Any], seed: int) -> None:
 
 
 def test_targets_in_the_prompt_win() -> None:
-    text = (
-        f"USER: x\nPROFILE (json):\n{json.dumps(PROFILE)}\nTARGETS (json):\n{json.dumps(TARGETS)}"
-    )
+    text = f"USER: x\nPROFILE (json):\n{json.dumps(PROFILE)}\nTARGETS (json):\n{json.dumps(TARGETS)}"
     asked = read_plan_request((text,))
     assert asked.targets == Targets(total_kcal=1710, protein_g=128)
     assert asked.profile_found and asked.targets_found
@@ -97,9 +93,7 @@ def test_missing_targets_use_the_design_formula() -> None:
 
 
 def test_plain_text_hints_are_used_without_json() -> None:
-    asked = read_plan_request(
-        ("Make an Eggitarian plan with 5 meals and 2 days per week of training.",)
-    )
+    asked = read_plan_request(("Make an Eggitarian plan with 5 meals and 2 days per week of training.",))
     assert (
         asked.profile.dietary_preference,
         asked.profile.meal_count,

@@ -82,8 +82,7 @@ def build_plan() -> PlanBuilder:
         training_days = profile["trainingDaysPerWeek"]
         return {
             "days": {
-                name: _day(index < training_days, profile, targets)
-                for index, name in enumerate(DAY_NAMES)
+                name: _day(index < training_days, profile, targets) for index, name in enumerate(DAY_NAMES)
             }
         }
 

@@ -112,9 +112,7 @@ def test_compose_merges_and_keeps_each_result() -> None:
     assert result.valid == "unknown"
     assert result.details["a"] == {"valid": True, "said": True}
     assert result.details["crashing"]["valid"] == "unknown"
-    assert (
-        compose(_Fixed("a", "unknown"), _Fixed("b", False)).check([], DbSnapshot()).valid is False
-    )
+    assert compose(_Fixed("a", "unknown"), _Fixed("b", False)).check([], DbSnapshot()).valid is False
 
 
 def test_compose_refuses_duplicate_names() -> None:
@@ -127,9 +125,7 @@ def test_terminal_within_bound() -> None:
     assert bound.check([], DbSnapshot.of([_job("j1"), _job("j2", "failed")], [])).valid is True
     slow = _job("j3", completed_at="2025-05-01T12:02:00.5+00:00")
     result = bound.check([], DbSnapshot.of([_job("j1"), slow], []))
-    assert result.valid is False and result.details["too_slow"] == [
-        {"job_id": "j3", "seconds": 120.5}
-    ]
+    assert result.valid is False and result.details["too_slow"] == [{"job_id": "j3", "seconds": 120.5}]
     stuck = bound.check([], DbSnapshot.of([_job("j4", "processing", completed_at=None)], []))
     assert stuck.details["not_terminal"] == [{"job_id": "j4", "status": "processing"}]
     assert stuck.valid is False
@@ -241,9 +237,7 @@ def test_valid_plans_only(profile: dict[str, Any], build_plan: PlanBuilder) -> N
     assert checker.check([], DbSnapshot.of([job], [off])).valid is False
 
 
-def test_a_plan_without_a_profile_cannot_be_judged(
-    profile: dict[str, Any], build_plan: PlanBuilder
-) -> None:
+def test_a_plan_without_a_profile_cannot_be_judged(profile: dict[str, Any], build_plan: PlanBuilder) -> None:
     plan = _plan("j1", plan=build_plan(profile, compute_targets(profile)))
     result = ValidPlansOnly().check([], DbSnapshot.of([_job("j1")], [plan]))
     assert result.valid == "unknown"

@@ -114,9 +114,7 @@ def test_meal_count_must_equal_the_profile(
     assert _rules(plan, profile, targets) == {("tuesday", PlanRule.MEAL_COUNT)}
 
 
-@pytest.mark.parametrize(
-    "avoided", ["Goblet Squat", "goblet  squat", "GOBLETSQUAT", " Goblet\tSquat "]
-)
+@pytest.mark.parametrize("avoided", ["Goblet Squat", "goblet  squat", "GOBLETSQUAT", " Goblet\tSquat "])
 def test_avoided_exercise_matches_ignoring_case_and_spacing(
     plan: dict[str, Any], profile: dict[str, Any], targets: Targets, avoided: str
 ) -> None:
@@ -124,9 +122,7 @@ def test_avoided_exercise_matches_ignoring_case_and_spacing(
     profile["trainingDaysPerWeek"] = 7
     plan["days"]["monday"]["workout"]["blocks"] = []
     found = _rules(plan, profile, targets)
-    assert found == {
-        (day, PlanRule.AVOIDED_EXERCISE) for day in ("tuesday", "wednesday", "thursday")
-    }
+    assert found == {(day, PlanRule.AVOIDED_EXERCISE) for day in ("tuesday", "wednesday", "thursday")}
 
 
 def test_a_different_exercise_containing_the_avoided_name_is_allowed(
@@ -136,14 +132,10 @@ def test_a_different_exercise_containing_the_avoided_name_is_allowed(
     assert check_plan(plan, profile, targets).valid
 
 
-def test_too_many_training_days(
-    plan: dict[str, Any], profile: dict[str, Any], targets: Targets
-) -> None:
+def test_too_many_training_days(plan: dict[str, Any], profile: dict[str, Any], targets: Targets) -> None:
     profile["trainingDaysPerWeek"] = 3
     verdict = check_plan(plan, profile, targets)
-    assert [(v.day, v.rule) for v in verdict.violations] == [
-        (None, PlanRule.TOO_MANY_TRAINING_DAYS)
-    ]
+    assert [(v.day, v.rule) for v in verdict.violations] == [(None, PlanRule.TOO_MANY_TRAINING_DAYS)]
     assert "4 days" in verdict.violations[0].detail
 
 
@@ -158,9 +150,7 @@ def test_missing_or_blank_reason(
     assert _rules(plan, profile, targets) == {("saturday", PlanRule.MISSING_REASON)}
 
 
-def test_missing_supplement_card(
-    plan: dict[str, Any], profile: dict[str, Any], targets: Targets
-) -> None:
+def test_missing_supplement_card(plan: dict[str, Any], profile: dict[str, Any], targets: Targets) -> None:
     del plan["days"]["thursday"]["recovery"]["supplementCard"]
     assert _rules(plan, profile, targets) == {("thursday", PlanRule.MISSING_SUPPLEMENT_CARD)}
 

@@ -37,9 +37,7 @@ def test_very_active_factor(profile: dict[str, Any]) -> None:
 
 
 def test_kcal_half_rounds_up_not_to_even(profile: dict[str, Any]) -> None:
-    profile.update(
-        age=16, heightCm=170, weightKg=80, activityLevel="sedentary", goal="general_fitness"
-    )
+    profile.update(age=16, heightCm=170, weightKg=80, activityLevel="sedentary", goal="general_fitness")
     # BMR = 800 + 1062.5 - 80 + 5 = 1787.5; x1.2 = 2145 exactly -> 2150 (banker's gives 2140)
     assert compute_targets(profile).total_kcal == 2150
 
@@ -58,9 +56,7 @@ def test_protein_half_rounds_up(profile: dict[str, Any]) -> None:
         ("avoidExercises", ["Squat", 7], "avoidExercises[1]"),
     ],
 )
-def test_bad_profile_names_the_field(
-    profile: dict[str, Any], field: str, value: object, path: str
-) -> None:
+def test_bad_profile_names_the_field(profile: dict[str, Any], field: str, value: object, path: str) -> None:
     if value is None:
         del profile[field]
     else:

@@ -65,9 +65,7 @@ def test_ui_state_table(status: str, error_code: str | None, state: UiState) -> 
 
 
 def test_polls_with_backoff_until_completed(clock: FakeClock) -> None:
-    poller, source = _poller(
-        clock, [(0, _row("pending")), (2, _row("processing")), (20, _row("completed"))]
-    )
+    poller, source = _poller(clock, [(0, _row("pending")), (2, _row("processing")), (20, _row("completed"))])
     outcome = poller.poll("job-1")
     assert outcome.ui_state is UiState.COMPLETED
     assert clock.sleeps == [1, 2, 4, 4, 4, 4, 4]  # backoff x2, capped at 4 s
@@ -94,9 +92,7 @@ def test_failed_job_ends_in_its_error_state(clock: FakeClock, code: str, state: 
 
 
 def test_max_wait_guard_ends_a_pending_job_as_stuck_on_time(clock: FakeClock) -> None:
-    policy = PollPolicy(
-        initial_interval_ms=1000, backoff_factor=2, max_interval_ms=4000, max_wait_ms=10_000
-    )
+    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=2, max_interval_ms=4000, max_wait_ms=10_000)
     poller, _ = _poller(clock, [(0, _row("pending"))], policy)
     outcome = poller.poll("job-3")
     assert outcome.ui_state is UiState.STUCK
@@ -143,9 +139,7 @@ def test_a_job_flipping_without_counting_attempts_is_stuck(clock: FakeClock) -> 
 @pytest.mark.parametrize("max_flips", [1, 5, 8])
 def test_flip_limit_from_policy(clock: FakeClock, max_flips: int) -> None:
     flipping = [(float(s), _row("processing" if s % 2 else "pending")) for s in range(600)]
-    policy = PollPolicy(
-        initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000, max_flips=max_flips
-    )
+    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000, max_flips=max_flips)
     outcome = _poller(clock, flipping, policy)[0].poll("job-7")
     assert (outcome.stuck_reason, outcome.flips) == (StuckReason.FLIPPING, max_flips)
 
@@ -240,9 +234,7 @@ def test_finished_job_duration_is_recorded_from_its_timestamps(clock: FakeClock)
 
 def test_failed_job_that_ran_is_recorded_with_observed_time(clock: FakeClock) -> None:
     estimator = DurationEstimator()
-    failed = _row(
-        "failed", retry_count=3, error_code="AI_TIMEOUT", started_at="2025-01-01T10:00:00+00:00"
-    )
+    failed = _row("failed", retry_count=3, error_code="AI_TIMEOUT", started_at="2025-01-01T10:00:00+00:00")
     poller, _ = _poller(clock, [(0, _row("processing")), (6, failed)], FAST, estimator)
     assert poller.poll("job-14").recorded_seconds == 7
     assert estimator.samples[0].features["attempts"] == 3

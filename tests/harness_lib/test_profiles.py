@@ -23,9 +23,7 @@ def test_same_seed_gives_same_profiles() -> None:
 
 
 def test_different_seeds_give_different_profiles() -> None:
-    assert [ProfileFactory(1).make() for _ in range(3)] != [
-        ProfileFactory(2).make() for _ in range(3)
-    ]
+    assert [ProfileFactory(1).make() for _ in range(3)] != [ProfileFactory(2).make() for _ in range(3)]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -86,8 +84,7 @@ def test_invalid_profiles_cover_each_kind_of_mistake() -> None:
     wrong_type = {
         field
         for field, profile in cases
-        if isinstance(profile.get(field), str)
-        and field in ("age", "weightKg", "trainingDaysPerWeek")
+        if isinstance(profile.get(field), str) and field in ("age", "weightKg", "trainingDaysPerWeek")
     }
     assert {"heightCm", "goal", "dietaryPreference", "mealCount"} <= missing
     assert wrong_type == {"age", "weightKg", "trainingDaysPerWeek"}

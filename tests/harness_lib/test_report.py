@@ -156,9 +156,7 @@ def test_html_is_self_contained_and_escaped() -> None:
 
 def test_histogram_of_equal_values_is_one_bar() -> None:
     results = _results().model_copy(
-        update={
-            "jobs": [_job(f"j{n}", (0, "pending", None), (4, "completed", None)) for n in range(5)]
-        }
+        update={"jobs": [_job(f"j{n}", (0, "pending", None), (4, "completed", None)) for n in range(5)]}
     )
     assert render_html(results).count('class="bar"') == 1
 
@@ -209,9 +207,7 @@ def test_run_id_must_be_one_folder_name(run_id: str) -> None:
 
 def test_redact_file_scrubs_a_junit_report(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    junit.write_text(
-        f'<testcase name="t"><failure message="Bearer {TOKEN}">{SECRET}</failure></testcase>'
-    )
+    junit.write_text(f'<testcase name="t"><failure message="Bearer {TOKEN}">{SECRET}</failure></testcase>')
     redact_file(junit, Redactor((SECRET,)))
     text = junit.read_text()
     assert SECRET not in text and TOKEN not in text
@@ -241,9 +237,7 @@ def test_timeline_from_a_poll_outcome() -> None:
 
 
 def test_check_summaries_from_a_composed_result() -> None:
-    db = DbSnapshot.of(
-        [{"id": "j", "status": "failed", "error_code": "NOPE", "error_message": "x"}], []
-    )
+    db = DbSnapshot.of([{"id": "j", "status": "failed", "error_code": "NOPE", "error_message": "x"}], [])
     composed = compose(NoDoubleClaim(), DocumentedErrorCodes()).check([], db)
     summaries = {s.name: s for s in CheckSummary.from_composed(composed)}
     assert summaries["no_double_claim"].valid is True

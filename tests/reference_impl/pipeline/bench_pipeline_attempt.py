@@ -50,8 +50,7 @@ def plan_for(profile: Profile, targets: Targets) -> dict[str, Any]:
     def day(index: int) -> dict[str, Any]:
         trains = index < profile.trainingDaysPerWeek
         exercises = [
-            {"exercise": f"Exercise {n}", "sets": 3, "reps": "8-12", "restSec": 90}
-            for n in range(6)
+            {"exercise": f"Exercise {n}", "sets": 3, "reps": "8-12", "restSec": 90} for n in range(6)
         ]
         return {
             "workout": {

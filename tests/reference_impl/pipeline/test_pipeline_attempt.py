@@ -70,9 +70,7 @@ async def test_two_stages_then_fixer_give_a_valid_plan(
     route = deepseek_api.post("/chat/completions").mock(
         side_effect=[
             completion_response(draft),
-            completion_response(
-                f"Here is the corrected plan:\n```json\n{json.dumps(reviewed)}\n```"
-            ),
+            completion_response(f"Here is the corrected plan:\n```json\n{json.dumps(reviewed)}\n```"),
         ]
     )
 

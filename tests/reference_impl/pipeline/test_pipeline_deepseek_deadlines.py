@@ -163,9 +163,7 @@ async def test_retry_after_is_honoured(
     headers: dict[str, str],
 ) -> None:
     sent_at: list[float] = []
-    answers = iter(
-        [deepseek_error(429, "Rate Limit Reached", **headers), completion_response("{}")]
-    )
+    answers = iter([deepseek_error(429, "Rate Limit Reached", **headers), completion_response("{}")])
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent_at.append(time.monotonic())

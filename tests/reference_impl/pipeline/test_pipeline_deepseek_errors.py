@@ -46,9 +46,7 @@ async def test_success_returns_content_and_sends_a_json_mode_request(
     make_settings: SettingsFactory,
     completion_response: ResponseFactory,
 ) -> None:
-    route = deepseek_api.post("/chat/completions").mock(
-        return_value=completion_response('{"days": {}}')
-    )
+    route = deepseek_api.post("/chat/completions").mock(return_value=completion_response('{"days": {}}'))
     settings = make_settings(model="deepseek-v4-flash", max_tokens=3000)
 
     answer = await call(http_client, settings)
@@ -97,9 +95,7 @@ async def test_our_mistakes_are_config_errors(
     upstream_message: str,
     hint: str,
 ) -> None:
-    route = deepseek_api.post("/chat/completions").mock(
-        return_value=deepseek_error(status, upstream_message)
-    )
+    route = deepseek_api.post("/chat/completions").mock(return_value=deepseek_error(status, upstream_message))
 
     error = await failure(http_client, make_settings())
 
@@ -173,9 +169,7 @@ async def test_server_errors_are_upstream_errors(
     deepseek_error: ResponseFactory,
     status: int,
 ) -> None:
-    route = deepseek_api.post("/chat/completions").mock(
-        return_value=deepseek_error(status, "Server Error")
-    )
+    route = deepseek_api.post("/chat/completions").mock(return_value=deepseek_error(status, "Server Error"))
 
     error = await failure(http_client, make_settings(in_call_retries=1, retry_backoff_ms=1))
 

@@ -11,9 +11,7 @@ from reference_impl.pipeline.targets import Targets
 from reference_impl.pipeline.validator import validate_plan
 
 
-def test_valid_plan_is_unchanged(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_valid_plan_is_unchanged(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     result = fix_plan(valid_plan, profile, targets)
 
     assert result.plan == valid_plan
@@ -39,9 +37,7 @@ def test_daily_totals_are_forced_to_the_targets(
     assert validate_plan(result.plan, profile, targets) == []
 
 
-def test_missing_reason_is_written(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_missing_reason_is_written(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     del valid_plan["days"]["monday"]["reason"]
     valid_plan["days"]["sunday"]["reason"] = ""
 
@@ -87,18 +83,13 @@ def test_diet_and_avoid_violations_are_left_for_validation(
     valid_plan: dict[str, Any], profile: Profile, targets: Targets
 ) -> None:
     valid_plan["days"]["monday"]["nutrition"]["meals"][0]["items"][0]["food"] = "Chicken curry"
-    valid_plan["days"]["tuesday"]["workout"]["blocks"][0]["items"][0]["exercise"] = (
-        "Barbell Back Squat"
-    )
+    valid_plan["days"]["tuesday"]["workout"]["blocks"][0]["items"][0]["exercise"] = "Barbell Back Squat"
 
     result = fix_plan(valid_plan, profile, targets)
 
-    assert result.plan["days"]["monday"]["nutrition"]["meals"][0]["items"][0]["food"] == (
-        "Chicken curry"
-    )
+    assert result.plan["days"]["monday"]["nutrition"]["meals"][0]["items"][0]["food"] == ("Chicken curry")
     assert {
-        (violation.day, violation.field)
-        for violation in validate_plan(result.plan, profile, targets)
+        (violation.day, violation.field) for violation in validate_plan(result.plan, profile, targets)
     } == {
         ("monday", "nutrition.meals.0.items.0.food"),
         ("tuesday", "workout.blocks.0.items.0.exercise"),
@@ -117,9 +108,7 @@ def test_missing_parts_are_not_invented(
     assert "recovery" not in result.plan["days"]["monday"]
 
 
-def test_input_plan_is_not_modified(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_input_plan_is_not_modified(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     valid_plan["days"]["monday"]["nutrition"]["total_kcal"] = 1
     del valid_plan["days"]["monday"]["reason"]
     before = copy.deepcopy(valid_plan)

@@ -34,9 +34,7 @@ def test_lists_may_be_omitted_and_are_then_empty(profile_data: dict[str, Any]) -
 
 
 def test_every_bad_field_is_named_at_once(profile_data: dict[str, Any]) -> None:
-    profile_data.update(
-        age=12, heightCm=251, weightKg=29.5, mealCount=7, trainingDaysPerWeek=0, goal="bulk"
-    )
+    profile_data.update(age=12, heightCm=251, weightKg=29.5, mealCount=7, trainingDaysPerWeek=0, goal="bulk")
     del profile_data["sex"]
     profile_data["favouriteColour"] = "blue"
 
@@ -67,9 +65,7 @@ def test_every_bad_field_is_named_at_once(profile_data: dict[str, Any]) -> None:
         ("trainingDaysPerWeek", 1, 7),
     ],
 )
-def test_numeric_bounds_are_inclusive(
-    profile_data: dict[str, Any], field: str, low: int, high: int
-) -> None:
+def test_numeric_bounds_are_inclusive(profile_data: dict[str, Any], field: str, low: int, high: int) -> None:
     for accepted in (low, high):
         assert getattr(parse_profile({**profile_data, field: accepted}), field) == accepted
     for refused in (low - 1, high + 1):

@@ -33,9 +33,7 @@ def object_after_label(text: str, label: str) -> Any:
     return value
 
 
-def test_stage1_names_its_stage_and_json_in_the_system_message(
-    profile: Profile, targets: Targets
-) -> None:
+def test_stage1_names_its_stage_and_json_in_the_system_message(profile: Profile, targets: Targets) -> None:
     messages = stage1_messages(USER_ID, profile, targets)
     system = message(messages, "system")
 
@@ -45,9 +43,7 @@ def test_stage1_names_its_stage_and_json_in_the_system_message(
     assert "json" in system
 
 
-def test_stage2_names_its_stage_first(
-    profile: Profile, targets: Targets, valid_plan: dict[str, Any]
-) -> None:
+def test_stage2_names_its_stage_first(profile: Profile, targets: Targets, valid_plan: dict[str, Any]) -> None:
     system = message(stage2_messages(USER_ID, profile, targets, valid_plan), "system")
 
     assert "Stage 2 of 2" in system
@@ -69,9 +65,7 @@ def test_user_message_carries_user_profile_and_targets_as_labelled_json(
     assert "DRAFT PLAN (json):" not in user
 
 
-def test_stage2_adds_the_draft_plan(
-    profile: Profile, targets: Targets, valid_plan: dict[str, Any]
-) -> None:
+def test_stage2_adds_the_draft_plan(profile: Profile, targets: Targets, valid_plan: dict[str, Any]) -> None:
     user = message(stage2_messages(USER_ID, profile, targets, valid_plan), "user")
 
     assert object_after_label(user, "DRAFT PLAN (json):") == valid_plan
@@ -79,9 +73,7 @@ def test_stage2_adds_the_draft_plan(
     assert f"USER: {USER_ID}" in user.split("\n")
 
 
-def test_rules_in_the_system_message_carry_this_users_numbers(
-    profile: Profile, targets: Targets
-) -> None:
+def test_rules_in_the_system_message_carry_this_users_numbers(profile: Profile, targets: Targets) -> None:
     system = message(stage1_messages(USER_ID, profile, targets), "system")
 
     assert f"exactly {targets.total_kcal}" in system
@@ -94,9 +86,7 @@ def test_rules_in_the_system_message_carry_this_users_numbers(
         assert day in system
 
 
-def test_the_only_json_object_with_profile_keys_is_the_profile(
-    profile: Profile, targets: Targets
-) -> None:
+def test_the_only_json_object_with_profile_keys_is_the_profile(profile: Profile, targets: Targets) -> None:
     # D2: the fake scans every message for JSON objects and takes the first with profile
     # keys; nothing else in the prompt may look like one.
     decoder = json.JSONDecoder()

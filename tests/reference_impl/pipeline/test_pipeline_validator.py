@@ -16,15 +16,11 @@ def where(violations: list[Violation]) -> set[tuple[str | None, str]]:
     return {(violation.day, violation.field) for violation in violations}
 
 
-def test_valid_plan_has_no_violations(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_valid_plan_has_no_violations(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     assert validate_plan(valid_plan, profile, targets) == []
 
 
-def test_missing_and_extra_days(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_missing_and_extra_days(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     valid_plan["days"]["Funday"] = valid_plan["days"].pop("sunday")
 
     assert where(validate_plan(valid_plan, profile, targets)) == {
@@ -65,9 +61,7 @@ def test_daily_targets_must_be_exact(
     assert "must equal the target" in violations[0].message
 
 
-def test_meal_count_must_match(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_meal_count_must_match(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     valid_plan["days"]["monday"]["nutrition"]["meals"].pop()
 
     violations = validate_plan(valid_plan, profile, targets)
@@ -154,14 +148,10 @@ def test_training_days_with_blocks_are_limited(
     violations = validate_plan(valid_plan, profile, targets)
 
     assert where(violations) == {(None, "days")}
-    assert "4 training days have blocks, more than trainingDaysPerWeek (3)" in (
-        violations[0].message
-    )
+    assert "4 training days have blocks, more than trainingDaysPerWeek (3)" in (violations[0].message)
 
 
-def test_rest_day_has_no_blocks(
-    valid_plan: dict[str, Any], profile: Profile, targets: Targets
-) -> None:
+def test_rest_day_has_no_blocks(valid_plan: dict[str, Any], profile: Profile, targets: Targets) -> None:
     # Swap a training day's blocks onto a rest day and make the training day rest: still 3
     # training days, but one of them is labelled Rest.
     days = valid_plan["days"]
@@ -207,9 +197,7 @@ def test_malformed_fields_are_named(
     assert where(validate_plan(valid_plan, profile, targets)) == {("monday", field)}
 
 
-@pytest.mark.parametrize(
-    ("key", "value"), [("sets", 0), ("reps", ""), ("restSec", -5), ("exercise", None)]
-)
+@pytest.mark.parametrize(("key", "value"), [("sets", 0), ("reps", ""), ("restSec", -5), ("exercise", None)])
 def test_malformed_exercise_items_are_named(
     valid_plan: dict[str, Any], profile: Profile, targets: Targets, key: str, value: object
 ) -> None:
@@ -226,9 +214,7 @@ def test_malformed_meals_are_named(
 ) -> None:
     valid_plan["days"]["monday"]["nutrition"]["meals"][1][key] = value
 
-    assert where(validate_plan(valid_plan, profile, targets)) == {
-        ("monday", f"nutrition.meals.1.{key}")
-    }
+    assert where(validate_plan(valid_plan, profile, targets)) == {("monday", f"nutrition.meals.1.{key}")}
 
 
 def test_violation_text_names_day_and_field() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -55,17 +56,27 @@ def _app_flow(service_url: str, authority: JwtAuthority, http: httpx.Client) -> 
     app.auth.sign_in_with_password({"email": "flow@example.test", "password": PASSWORD})
     profile = ProfileFactory(11).make()
 
-    created = app.functions.invoke("create-plan-job", {"body": {"profile": profile}, "responseType": "json"})
-    processed = admin.functions.invoke("process-plan-queue", {"body": {}, "responseType": "json"})
+    created = _json(
+        app.functions.invoke("create-plan-job", {"body": {"profile": profile}, "responseType": "json"})
+    )
+    processed = _json(admin.functions.invoke("process-plan-queue", {"body": {}, "responseType": "json"}))
     job = app.table("plan_generation_jobs").select("*").eq("id", created["jobId"]).single().execute()
+    job_row = job.data
+    assert isinstance(job_row, dict)
     plan = app.table("weekly_base_plans").select("id,job_id,is_active").eq("is_active", True).execute()
     active_job = app.rpc("get_active_plan_job").execute()
 
     assert created["status"] == "pending"
     assert processed["processed"][0]["jobId"] == created["jobId"]
-    assert job.data["status"] == "completed", job.data["error_message"]
-    assert plan.data == [{"id": job.data["plan_id"], "job_id": created["jobId"], "is_active": True}]
+    assert job_row["status"] == "completed", job_row["error_message"]
+    assert plan.data == [{"id": job_row["plan_id"], "job_id": created["jobId"], "is_active": True}]
     assert active_job.data is None
+
+
+def _json(data: Any) -> dict[str, Any]:
+    """`functions.invoke` with responseType json returns the parsed body."""
+    assert isinstance(data, dict), data
+    return data
 
 
 def test_function_refusals_reach_supabase_py_with_their_message(
