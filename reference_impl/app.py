@@ -81,7 +81,8 @@ def _queue_worker(
             if queue.wall_clock_limit.total_seconds() > 0:
                 runner = ChildProcessRunner(env, queue.wall_clock_limit.total_seconds(), worker_prefix)
             else:
-                context = WorkerContext(app[DATABASE_KEY], http, pipeline, queue, worker_prefix)
+                slots = asyncio.Semaphore(queue.worker_concurrency)
+                context = WorkerContext(app[DATABASE_KEY], http, pipeline, queue, worker_prefix, slots)
                 runner = InProcessRunner(context)
             app[RUNNER_KEY] = runner
             loop = QueueLoop(

@@ -63,9 +63,11 @@ async def _json_body(request: web.Request, *, allow_empty: bool) -> dict[str, An
     limit = request.config_dict[SETTINGS_KEY].max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _too_large(request.content_length, limit)
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        return _too_large(None, limit)
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        raw += chunk
+        if len(raw) > limit:
+            return _too_large(None, limit)
     if not raw.strip() and allow_empty:
         return {}
     try:

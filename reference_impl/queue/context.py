@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ async def open_worker_context(env: Mapping[str, str], worker_id: str) -> AsyncIt
     database = await Database.open(settings.database_url, min_size=1, max_size=min(concurrency, 20) + 2)
     try:
         async with deepseek_clients(concurrency) as http:
-            yield WorkerContext(database, http, pipeline, settings.queue, worker_id)
+            slots = asyncio.Semaphore(concurrency)
+            yield WorkerContext(database, http, pipeline, settings.queue, worker_id, slots)
     finally:
         await database.close()

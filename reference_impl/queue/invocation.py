@@ -41,6 +41,8 @@ class WorkerContext:
     pipeline: PipelineSettings
     queue: QueueSettings
     worker_id: str
+    # attempts in flight in this process, over all invocations: WORKER_CONCURRENCY
+    slots: asyncio.Semaphore
 
 
 async def run_invocation(context: WorkerContext, max_jobs: int) -> InvocationOutcome:
@@ -50,22 +52,45 @@ async def run_invocation(context: WorkerContext, max_jobs: int) -> InvocationOut
     )
     if stuck or stale:
         logger.info("recovery pass", extra={"event": "queue.recovered", "stuck": stuck, "stale": stale})
-    # each attempt starts as soon as its job is claimed, while the next claims go on
+    # A job is claimed only when an attempt slot is free, so no attempt's deadline runs
+    # while it waits for a connection; each attempt starts as soon as its job is claimed.
     attempts: list[asyncio.Task[ProcessedJob]] = []
     try:
         for _ in range(max_jobs):
-            row = await context.database.fetch_one(
-                SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
-            )
+            await context.slots.acquire()
+            try:
+                row = await context.database.fetch_one(
+                    SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
+                )
+            except BaseException:
+                context.slots.release()
+                raise
             if row is None:
+                context.slots.release()
                 break
             log_transition("job.claimed", row, worker=context.worker_id)
-            attempts.append(asyncio.create_task(process_claimed_job(context, dict(row))))
+            attempts.append(asyncio.create_task(_attempt_in_slot(context, dict(row))))
     finally:
         processed = await asyncio.gather(*attempts)
     return InvocationOutcome(
         recovered_stuck=stuck, recovered_stale=stale, processed=tuple(processed), claimed=len(attempts)
     )
+
+
+async def _attempt_in_slot(context: WorkerContext, job: dict[str, Any]) -> ProcessedJob:
+    """One attempt holding a slot; a failure of the bookkeeping itself is logged, and the
+    job is left `processing` for stuck recovery, without losing the other results."""
+    started = time.monotonic()
+    try:
+        return await process_claimed_job(context, job)
+    except Exception:
+        logger.exception(
+            "the attempt's outcome could not be recorded; the job stays processing for stuck recovery",
+            extra={"event": "job.outcome_unrecorded", "jobId": str(job["id"])},
+        )
+        return ProcessedJob(str(job["id"]), "processing", None, job["retry_count"], _ms(started))
+    finally:
+        context.slots.release()
 
 
 async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> ProcessedJob:

@@ -3,6 +3,9 @@ database and the fake DeepSeek."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from fake_llm.server import FakeDeepSeek
@@ -197,3 +200,51 @@ async def test_health_and_metrics(
     assert 'plan_job_attempt_errors_total{error_code="AI_QUOTA_EXCEEDED"} 1' in metrics
     assert 'plan_job_attempts_total{result="failed"} 1' in metrics
     assert "plan_job_attempt_duration_seconds_count 1" in metrics
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(
+    start_service: ServiceFactory, queue_db: QueueDatabase, authority: JwtAuthority
+) -> None:
+    client = await start_service()
+    user = queue_db.create_user()
+    body = json.dumps({"profile": PROFILE}).encode()
+    headers = user_headers(authority, user.id, user.email)
+    head = (
+        "POST /functions/v1/create-plan-job HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\napikey: {headers['apikey']}\r\n"
+        f"Authorization: {headers['Authorization']}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    writer.write(head + body[:20])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(body[20:])
+    await writer.drain()
+
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+
+    assert b" 202 " in status_line, status_line
+    assert len(queue_db.jobs()) == 1
+
+
+async def test_more_jobs_than_attempt_slots_wait_for_a_slot_instead_of_timing_out(
+    start_service: ServiceFactory,
+    queue_db: QueueDatabase,
+    authority: JwtAuthority,
+    fake_deepseek: FakeDeepSeek,
+) -> None:
+    client = await start_service(WORKER_CONCURRENCY="2", INTERNAL_TIMEOUT_MS="1500")
+    fake_deepseek.update_settings(latency_ms=300)
+    for _ in range(8):
+        queue_db.insert_job(queue_db.create_user())
+
+    response = await client.post(
+        "/functions/v1/process-plan-queue", json={"maxJobs": 8}, headers=service_headers(authority)
+    )
+
+    processed = (await response.json())["processed"]
+    assert [job["status"] for job in processed] == ["completed"] * 8, processed
+    assert [job["error_code"] for job in queue_db.jobs()] == [None] * 8
