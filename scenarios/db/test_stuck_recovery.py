@@ -150,3 +150,18 @@ def test_service_resets_any_stuck_job(queue_db: QueueDatabase) -> None:
 def test_non_positive_threshold_is_refused(queue_db: QueueDatabase, interval: timedelta) -> None:
     with refused("PT400"):
         queue_db.reset_stuck(interval)
+
+
+def test_an_owner_cannot_shorten_the_threshold_to_abandon_a_live_attempt(queue_db: QueueDatabase) -> None:
+    owner = queue_db.create_user()
+    job = queue_db.insert_job(owner, max_retries=3)
+    claimed = queue_db.claim()
+    assert claimed is not None
+    live = queue_db.age(job["id"], started=timedelta(minutes=2))
+
+    after = queue_db.rpc_row(
+        owner.caller, "reset_stuck_plan_job", p_job_id=job["id"], p_stuck_after=timedelta(microseconds=1)
+    )
+
+    assert after == live
+    assert queue_db.job(job["id"]) == live

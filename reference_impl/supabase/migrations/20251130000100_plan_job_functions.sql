@@ -322,6 +322,7 @@ set search_path = ''
 as $$
 declare
     v_job public.plan_generation_jobs;
+    v_stuck_after interval;
 begin
     if p_job_id is null then
         raise exception 'p_job_id is required' using errcode = 'PT400';
@@ -333,9 +334,13 @@ begin
         raise exception 'plan job % not found', p_job_id using errcode = 'PT404';
     end if;
 
-    if v_job.status = 'processing' and v_job.started_at < now() - p_stuck_after then
+    -- An owner may not shorten the threshold: abandoning a live attempt would start a
+    -- second, paid one beside it and flip the job between pending and processing.
+    v_stuck_after := case when plan_jobs_internal.caller_is_service() then p_stuck_after
+                          else greatest(p_stuck_after, interval '10 minutes') end;
+    if v_job.status = 'processing' and v_job.started_at < now() - v_stuck_after then
         select * into v_job
-          from plan_jobs_internal.abandon_attempts(array[p_job_id], p_stuck_after);
+          from plan_jobs_internal.abandon_attempts(array[p_job_id], v_stuck_after);
     end if;
     return v_job;
 end
