@@ -7,6 +7,7 @@ workers receive a description of it and clone their own database.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from harness.targets import CAPABILITIES
 
 WORKERINPUT_DATABASE = "plan_conformance_database"
 WORKERINPUT_SECRETS = "plan_conformance_secrets"
+WORKERINPUT_SEED = "plan_conformance_seed"
 
 MARKERS = (
     "needs(*capabilities): the scenario needs these target capabilities "
@@ -70,16 +72,18 @@ def _only_informational(config: pytest.Config) -> bool:
 
 
 class _XdistHooks:
-    """Hands the controller's database and stack secrets to every worker it starts."""
+    """Hands the controller's database, stack secrets and seed to every worker it starts."""
 
-    def __init__(self, run: DatabaseRun | None, secrets: RunSecrets) -> None:
+    def __init__(self, run: DatabaseRun | None, secrets: RunSecrets, seed: int) -> None:
         self.run = run
         self.secrets = secrets
+        self.seed = seed
 
     def pytest_configure_node(self, node: Any) -> None:
         if self.run is not None:
             node.workerinput[WORKERINPUT_DATABASE] = self.run.to_workerinput()
         node.workerinput[WORKERINPUT_SECRETS] = self.secrets.to_workerinput()
+        node.workerinput[WORKERINPUT_SEED] = self.seed
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -90,15 +94,16 @@ def pytest_configure(config: pytest.Config) -> None:
         harness = HarnessConfig.from_pytest(config)
     except HarnessSetupError as error:
         raise pytest.UsageError(str(error)) from None
-    config.stash[HARNESS_CONFIG_KEY] = harness
-
     if _is_xdist_worker(config):
         workerinput = config.workerinput  # type: ignore[attr-defined]
+        # the controller's seed, so that `--seed random` is one seed for the whole run
+        config.stash[HARNESS_CONFIG_KEY] = replace(harness, seed=int(workerinput[WORKERINPUT_SEED]))
         data = workerinput.get(WORKERINPUT_DATABASE)
         config.stash[DATABASE_RUN_KEY] = DatabaseRun.from_workerinput(data) if data else None
         config.stash[RUN_SECRETS_KEY] = RunSecrets.from_workerinput(workerinput[WORKERINPUT_SECRETS])
         return
 
+    config.stash[HARNESS_CONFIG_KEY] = harness
     secrets = RunSecrets()
     config.stash[RUN_SECRETS_KEY] = secrets
     run: DatabaseRun | None = None
@@ -109,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(error)) from None
     config.stash[DATABASE_RUN_KEY] = run
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistHooks(run, secrets), "plan-conformance-xdist")
+        config.pluginmanager.register(_XdistHooks(run, secrets, harness.seed), "plan-conformance-xdist")
     if not _only_informational(config):
         _register_reporter(config, harness, run, secrets)
 

@@ -122,7 +122,10 @@ class ConformanceReporter:
     def _redact(self, report: pytest.TestReport) -> None:
         """Scrub failure text and captured output before the terminal, junit.xml or the
         report see them (this hook runs first)."""
-        if report.longrepr is not None:
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason) stays a tuple
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, self.redactor.text(reason))
+        elif report.longrepr is not None:
             text = str(report.longrepr)
             clean = self.redactor.text(text)
             if clean != text:

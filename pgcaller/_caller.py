@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 import psycopg
+from psycopg import pq
 
 API_ROLES = frozenset({"anon", "authenticated", "service_role"})
 
@@ -76,6 +77,14 @@ class Caller:
         }
 
 
+def _require_idle(status: pq.TransactionStatus) -> None:
+    if status != pq.TransactionStatus.IDLE:
+        raise RuntimeError(
+            f"as_caller needs a connection with no transaction open (it is {status.name}); "
+            "use an autocommit connection or commit first"
+        )
+
+
 @contextmanager
 def as_caller(
     conn: psycopg.Connection[Any],
@@ -85,7 +94,12 @@ def as_caller(
     method: str = "POST",
     path: str = "/",
 ) -> Iterator[psycopg.Connection[Any]]:
-    """One transaction in which every statement runs as `caller`; committed on success."""
+    """One transaction in which every statement runs as `caller`; committed on success.
+
+    The connection must be idle (no transaction open): inside one, `conn.transaction()`
+    would only be a savepoint and the role would outlive the block.
+    """
+    _require_idle(conn.info.transaction_status)
     with conn.transaction():
         if read_only:
             conn.execute("set transaction read only")
@@ -103,6 +117,7 @@ async def as_caller_async(
     path: str = "/",
 ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     """The async twin of `as_caller`."""
+    _require_idle(conn.info.transaction_status)
     async with conn.transaction():
         if read_only:
             await conn.execute("set transaction read only")

@@ -82,10 +82,9 @@ def _run_script(conn: psycopg.Connection[Any], text: str, name: str) -> None:
 
 def _error_line(text: str, error: psycopg.Error) -> int | None:
     """The line PostgreSQL points at; else the first line naming what the message quotes."""
-    position = error.diag.statement_position
+    position = error.diag.statement_position  # in characters, not bytes
     if position:
-        before = text.encode("utf-8")[: int(position) - 1].decode("utf-8", "replace")
-        return before.count("\n") + 1
+        return text[: int(position) - 1].count("\n") + 1
     for quoted in re.findall(r'"([^"]+)"', error.diag.message_primary or ""):
         index = text.find(quoted)
         if index >= 0:

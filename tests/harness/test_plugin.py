@@ -121,3 +121,43 @@ def test_reports_latest_points_at_the_newest_run(pytester: pytest.Pytester) -> N
     assert len(runs) == 2
     assert (pytester.path / "out" / "latest").resolve() == runs[-1].resolve()
     assert {path.name for path in runs[-1].iterdir()} == {"junit.xml", "results.json", "report.html"}
+
+
+def test_a_random_seed_is_one_seed_for_every_xdist_worker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEED_OUT", str(pytester.path))
+    pytester.makepyfile(
+        test_seeds="""
+import os
+import pathlib
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_seed(n, harness_config):
+    pathlib.Path(os.environ["SEED_OUT"], f"seed-{n}.txt").write_text(str(harness_config.seed))
+"""
+    )
+
+    result = _run(pytester, "--seed", "random", "-n", "2")
+
+    header_seed = next(
+        line.rsplit(" ", 1)[1]
+        for line in result.stdout.lines
+        if line.startswith("conformance: target local, seed")
+    )
+    seeds = {path.read_text() for path in (pytester.path).glob("seed-*.txt")}
+    assert seeds == {header_seed}, (seeds, header_seed)
+
+
+def test_a_skip_reason_shaped_like_a_secret_is_redacted_and_stays_a_skip(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_skip='import pytest\n\ndef test_one():\n    pytest.skip("needs sk-abcdefghijklmnopqrstuvwx")\n'
+    )
+
+    result = _run(pytester, "--report-dir", "out", "-rs")
+
+    result.assert_outcomes(skipped=1)
+    assert "sk-abcdefghijklmnopqrstuvwx" not in result.stdout.str()
+    results = json.loads(((pytester.path / "out" / "latest").resolve() / "results.json").read_text())
+    assert results["scenarios"][0]["reason"] == "needs [REDACTED]"
