@@ -25,6 +25,7 @@ from dotenv import dotenv_values
 
 from reference_impl.app import create_app
 from reference_impl.auth import JwtAuthority
+from reference_impl.database import DatabaseUnavailable
 from reference_impl.logs import configure_logging
 from reference_impl.pipeline.settings import SettingsError
 from reference_impl.queue.context import open_worker_context
@@ -109,12 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"SUPABASE_ANON_KEY={authority.api_keys.anon}")
             print(f"SUPABASE_SERVICE_ROLE_KEY={authority.api_keys.service_role}")
             return 0
-        configure_logging(env.get("LOG_LEVEL", "INFO"))
+        configure_logging(ServiceSettings.from_env(env).log_level)
         if args.command == "serve":
             asyncio.run(_serve(env, args.host, args.port))
         else:
             asyncio.run(_worker(env))
-    except (ServiceSettingsError, SettingsError, OSError) as error:
+    except (ServiceSettingsError, SettingsError, DatabaseUnavailable, OSError) as error:
         print(f"plan-reference: {error}", file=sys.stderr)
         return 2
     return 0

@@ -11,10 +11,26 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from pgcaller import Caller, as_caller_async
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached at start-up."""
+
+
+def describe_dsn(dsn: str) -> str:
+    """user@host:port/dbname, without the password."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "an unparseable DSN"
+    user = parts.get("user")
+    where = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
+    return f"{user}@{where}" if user else where
 
 
 class Database:
@@ -25,6 +41,16 @@ class Database:
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 20) -> Database:
+        """A pool on `dsn`; `DatabaseUnavailable` names the server (never the password) and
+        why when it cannot be reached."""
+        try:
+            probe = await psycopg.AsyncConnection.connect(dsn, connect_timeout=10)
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise DatabaseUnavailable(
+                f"cannot connect to DATABASE_URL ({describe_dsn(dsn)}): {reason}"
+            ) from None
+        await probe.close()
         pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] = AsyncConnectionPool(
             dsn,
             min_size=min_size,

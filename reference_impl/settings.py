@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 
 
@@ -42,6 +43,7 @@ class ServiceSettings:
     public_url: str | None = None
     queue: QueueSettings = field(default_factory=QueueSettings)
     max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServiceSettings:
@@ -62,7 +64,11 @@ class ServiceSettings:
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
             wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
         )
+        log_level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+        if log_level not in LOG_LEVELS:
+            raise ServiceSettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
         return cls(
+            log_level=log_level,
             database_url=database_url,
             jwt_secret=jwt_secret,
             anon_key=env.get("SUPABASE_ANON_KEY", "").strip() or None,

@@ -11,6 +11,7 @@ import sys
 from reference_impl.logs import configure_logging
 from reference_impl.queue.context import open_worker_context
 from reference_impl.queue.invocation import run_invocation
+from reference_impl.settings import ServiceSettings
 
 
 async def _main(max_jobs: int, worker_id: str) -> int:
@@ -26,7 +27,7 @@ def main() -> int:
     parser.add_argument("--max-jobs", type=int, required=True)
     parser.add_argument("--worker-id", required=True)
     args = parser.parse_args()
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(ServiceSettings.from_env(os.environ).log_level)
     return asyncio.run(_main(args.max_jobs, args.worker_id))
 
 

@@ -100,3 +100,23 @@ def test_a_missing_database_url_is_named(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "DATABASE_URL is required" in result.stderr
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    result = _plan_reference(
+        "serve", env={"DATABASE_URL": "postgresql://svc:pa55word-secret@127.0.0.1:1/app"}, cwd=tmp_path
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("plan-reference: cannot connect to DATABASE_URL (svc@127.0.0.1:1/app)")
+    assert "pa55word-secret" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_log_level_is_named(tmp_path: Path) -> None:
+    result = _plan_reference(
+        "serve", env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "LOG_LEVEL": "verbose"}, cwd=tmp_path
+    )
+
+    assert result.returncode == 2
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got 'VERBOSE'" in result.stderr
