@@ -133,8 +133,11 @@ class SupabaseHttp:
         created = self.create_user(email, password)
         if created.status_code not in (200, 201):
             raise TargetHttpError("creating a test user", created)
+        user_id = str(created.json().get("id", ""))
         signed_in = self.sign_in(email, password)
         if signed_in.status_code != 200:
+            if user_id:
+                self.delete_user(user_id)  # do not leave a half-made user on the target
             raise TargetHttpError("signing the test user in", signed_in)
         body = signed_in.json()
         return Session(user_id=str(body["user"]["id"]), email=email, access_token=str(body["access_token"]))

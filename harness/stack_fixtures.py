@@ -215,12 +215,16 @@ def isolated_stack(
         label = f"isolated_{len(started)}"
         endpoint = _start_local_stack(pytestconfig, run, label, tmp_path / label, service_overrides)
         assert endpoint.stack is not None and endpoint.database_dsn is not None
-        isolated = IsolatedStack(
-            endpoint,
-            SupabaseHttp(endpoint.url, endpoint.keys),
-            QueueDatabase(endpoint.database_dsn),
-            FakeLLMControl(endpoint.stack.fake_url),
-        )
+        try:
+            isolated = IsolatedStack(
+                endpoint,
+                SupabaseHttp(endpoint.url, endpoint.keys),
+                QueueDatabase(endpoint.database_dsn),
+                FakeLLMControl(endpoint.stack.fake_url),
+            )
+        except BaseException:
+            _stop_local_stack(run, endpoint)
+            raise
         started.append(isolated)
         return isolated
 

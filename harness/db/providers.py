@@ -10,7 +10,9 @@ auto            DSN from DATABASE_URL if set, else embedded, else system, else
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -133,22 +135,26 @@ def start_testcontainers(image: str) -> PostgresServer:
     from testcontainers.community.postgres import PostgresContainer
 
     started = time.perf_counter()
-    container = PostgresContainer(image, username="postgres", password="postgres", dbname="postgres")
+    password = secrets.token_urlsafe(24)
+    container = PostgresContainer(image, username="postgres", password=password, dbname="postgres")
     try:
         container.start()
+        conninfo = {
+            "host": container.get_container_host_ip(),
+            "port": int(container.get_exposed_port(5432)),
+            "user": "postgres",
+            "password": password,
+        }
+        version = server_version(conninfo)
     except Exception as error:
+        with contextlib.suppress(Exception):
+            container.stop()
         raise ProvisioningError(
             f"--db testcontainers could not start image {image}: {type(error).__name__}: {error}"
         ) from error
-    conninfo = {
-        "host": container.get_container_host_ip(),
-        "port": int(container.get_exposed_port(5432)),
-        "user": "postgres",
-        "password": "postgres",
-    }
     return PostgresServer(
         provider=f"testcontainers ({image})",
-        version=server_version(conninfo),
+        version=version,
         conninfo=conninfo,
         startup_seconds=time.perf_counter() - started,
         owns_server=True,

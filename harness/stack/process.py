@@ -91,8 +91,9 @@ class ServerProcess:
             process.wait()
 
     def kill(self) -> None:
-        """SIGKILL, as the platform kills a worker: no cleanup code runs."""
+        """SIGKILL to the server and everything it started (its session), as the platform
+        kills a worker: no cleanup code runs anywhere."""
         process = self._process
         if process is not None and process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -89,8 +89,9 @@ def serve(arguments: argparse.Namespace) -> None:
         print("\n".join(lines), flush=True)
         if arguments.env_out is not None:
             staged = arguments.env_out.with_suffix(".tmp")
-            staged.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            staged.chmod(0o600)
+            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # keys: owner only
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
             staged.replace(arguments.env_out)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
