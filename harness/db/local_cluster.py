@@ -1,10 +1,11 @@
 """A throw-away PostgreSQL cluster from server binaries: initdb, start on loopback, stop, delete.
 
 Used by the `embedded` and `system` providers. The cluster lives in a fresh directory
-under `<tmp>/plan-conformance-pg/`; it listens on 127.0.0.1 and a free port only, with
-durability switched off (a test database needs speed, not crash safety). As root, the
-server runs as an unprivileged user (`postgres` if it exists, else `nobody`), because
-PostgreSQL refuses to run as root.
+under `<tmp>/plan-conformance-pg/` (which must belong to this user alone); it listens on
+127.0.0.1 and a free port only, with a random superuser password (scram: other local
+accounts get nothing), and with durability switched off (a test database needs speed,
+not crash safety). As root, the server runs as an unprivileged user (`postgres` if it
+exists, else `nobody`), because PostgreSQL refuses to run as root.
 
 Nothing is left behind: `stop()` shuts the server down and deletes the directory; the
 postmaster gets SIGQUIT if the harness process dies first (PR_SET_PDEATHSIG); and each
@@ -17,9 +18,11 @@ import contextlib
 import ctypes
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -89,6 +92,28 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _is_postmaster_of(pid: int, data_dir: Path) -> bool:
+    """Whether `pid` is a postgres process serving `data_dir` (never signal anything else)."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(arguments) and arguments[0].endswith(b"postgres") and str(data_dir).encode() in arguments
+
+
+def prepare_root(root: Path) -> None:
+    """Create the clusters' root, or check that nobody else controls it: it must be ours and
+    writable by us alone (another user could otherwise plant data or binaries in it)."""
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    info = root.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise ProvisioningError(
+            f"{root} must be a directory owned by this user and writable by it alone; "
+            "remove it, or set TMPDIR to another directory"
+        )
+    root.chmod(0o755)
+
+
 def sweep_abandoned_clusters(root: Path = CLUSTERS_ROOT) -> list[Path]:
     """Stop and delete clusters whose harness process no longer exists."""
     removed: list[Path] = []
@@ -102,10 +127,10 @@ def sweep_abandoned_clusters(root: Path = CLUSTERS_ROOT) -> list[Path]:
             owner_pid = -1
         if owner_pid > 0 and _pid_alive(owner_pid):
             continue
-        postmaster = cluster_dir / "data" / "postmaster.pid"
+        data_dir = cluster_dir / "data"
         with contextlib.suppress(OSError, ValueError, IndexError):
-            server_pid = int(postmaster.read_text().splitlines()[0])
-            if _pid_alive(server_pid):
+            server_pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+            if _is_postmaster_of(server_pid, data_dir):
                 os.kill(server_pid, signal.SIGQUIT)
         shutil.rmtree(cluster_dir, ignore_errors=True)
         removed.append(cluster_dir)
@@ -120,24 +145,26 @@ class LocalCluster:
     root: Path = CLUSTERS_ROOT
     directory: Path | None = None
     port: int | None = None
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, *, ready_timeout: float = 30.0) -> None:
+        prepare_root(self.root)
         sweep_abandoned_clusters(self.root)
         os_user = server_os_user()
         binaries = self.binaries
         if os_user is not None and not reachable_by_others(binaries.bin_dir):
             binaries = shared_copy(binaries, self.root / "installs")
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o755)
         if os_user is not None and not reachable_by_others(self.root):
             raise ProvisioningError(
                 f"PostgreSQL runs as the unprivileged user {os_user!r} (the harness runs as root), "
                 f"who cannot reach {self.root}; set TMPDIR to a directory every user can traverse, "
                 "such as /tmp"
             )
-        self.directory = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.root))
-        (self.directory / OWNER_FILE).write_text(str(os.getpid()))
+        # named run-* only once it has its owner file, so a concurrent sweep never takes it
+        staging = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-", dir=self.root))
+        (staging / OWNER_FILE).write_text(str(os.getpid()))
+        self.directory = staging.rename(self.root / f"run-{staging.name.removeprefix('.new-')}")
         data_dir = self.directory / "data"
         if os_user is not None:
             entry = pwd.getpwnam(os_user)
@@ -150,19 +177,30 @@ class LocalCluster:
             raise
 
     def _initdb(self, binaries: ServerBinaries, data_dir: Path, os_user: str | None) -> None:
+        assert self.directory is not None
+        # a password even on loopback: other local accounts must not get a superuser session
+        password_file = self.directory / "superuser.pw"
+        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(self.password + "\n")
+        if os_user is not None:
+            entry = pwd.getpwnam(os_user)
+            os.chown(password_file, entry.pw_uid, entry.pw_gid)
         command = [
             str(binaries.program("initdb")),
             "-D",
             str(data_dir),
             "-U",
             SUPERUSER,
-            "--auth=trust",
+            "--auth=scram-sha-256",
+            f"--pwfile={password_file}",
             "--encoding=UTF8",
             "--no-locale",
             "--no-sync",
             "--no-instructions",
         ]
         result = subprocess.run(command, user=os_user, capture_output=True, text=True, check=False)
+        password_file.unlink()
         if result.returncode != 0:
             raise ProvisioningError(
                 f"initdb ({binaries.origin}, {binaries.bin_dir}) failed with exit code "
@@ -210,6 +248,7 @@ class LocalCluster:
                     host="127.0.0.1",
                     port=self.port,
                     user=SUPERUSER,
+                    password=self.password,
                     dbname="postgres",
                     connect_timeout=2,
                 ):

@@ -77,9 +77,12 @@ def start_local(binaries: ServerBinaries, provider: str) -> PostgresServer:
     started = time.perf_counter()
     cluster = LocalCluster(binaries)
     cluster.start()
-    conninfo = {"host": "127.0.0.1", "port": cluster.port, "user": SUPERUSER}
+    conninfo = {"host": "127.0.0.1", "port": cluster.port, "user": SUPERUSER, "password": cluster.password}
     try:
         version = server_version({**conninfo, "dbname": "postgres"})
+    except psycopg.Error as error:
+        cluster.stop()
+        raise ProvisioningError(f"the {provider} server started but does not answer: {error}") from error
     except BaseException:
         cluster.stop()
         raise
