@@ -107,9 +107,7 @@ class LoadResult:
         )
 
 
-async def load(
-    label: str, url: str, bodies: list[bytes], requests: int, concurrency: int
-) -> LoadResult:
+async def load(label: str, url: str, bodies: list[bytes], requests: int, concurrency: int) -> LoadResult:
     """Send `requests` POSTs (bodies in turn) from `concurrency` workers; each must get 200."""
     latencies: list[float] = []
     sent = iter(range(requests))
@@ -119,9 +117,7 @@ async def load(
         async def worker() -> None:
             for number in sent:
                 started = time.perf_counter()
-                async with session.post(
-                    "/chat/completions", data=bodies[number % len(bodies)]
-                ) as response:
+                async with session.post("/chat/completions", data=bodies[number % len(bodies)]) as response:
                     await response.read()
                     if response.status != 200:
                         raise RuntimeError(f"{label}: status {response.status}")
@@ -161,9 +157,7 @@ def median_rate(results: list[LoadResult]) -> float:
 def pooled(label: str, results: list[LoadResult]) -> LoadResult:
     """All rounds as one result (its rate is replaced by the median round's in the report)."""
     latencies = [latency for result in results for latency in result.latencies_ms]
-    return LoadResult(
-        label, sum(r.requests for r in results), sum(r.seconds for r in results), latencies
-    )
+    return LoadResult(label, sum(r.requests for r in results), sum(r.seconds for r in results), latencies)
 
 
 async def delay_errors(url: str, requests: int, concurrency: int) -> list[float]:
@@ -216,11 +210,7 @@ async def main(requests: int, concurrency: int, rounds: int, delay_requests: int
         print(f"ratio fake/bare, distinct requests:  {median_rate(fake_distinct) / bare_rate:.2f}")
         for delay_concurrency in (1, concurrency):
             count = delay_requests if delay_concurrency > 1 else delay_requests // 8
-            print(
-                error_line(
-                    delay_concurrency, await delay_errors(fake_url, count, delay_concurrency)
-                )
-            )
+            print(error_line(delay_concurrency, await delay_errors(fake_url, count, delay_concurrency)))
     finally:
         for process in (fake_process, bare_process):
             process.kill()

@@ -119,7 +119,7 @@ def run_service(
         "DEEPSEEK_CALL_TIMEOUT_MS": str(max(30_000, 2 * latency_ms)),
         "LOG_LEVEL": "WARNING",
     }
-    stack = LocalStack(dsn, 1, workdir, service_overrides=overrides)
+    stack = LocalStack(dsn, 1, workdir, service_overrides=overrides, service_dsn=run.service_dsn(name))
     stack.start()
     try:
         if latency_ms:
@@ -148,7 +148,9 @@ async def sql_only_peer(dsn: str, jobs: int, workers: int) -> Measurement:
     async def worker(name: str) -> None:
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             while True:
-                cursor = await conn.execute("select id, claim_token from public.claim_next_plan_job(%s)", (name,))
+                cursor = await conn.execute(
+                    "select id, claim_token from public.claim_next_plan_job(%s)", (name,)
+                )
                 row = await cursor.fetchone()
                 if row is None:
                     return
@@ -175,7 +177,12 @@ def main() -> int:
 
         peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
         fast = run_service(
-            run, name, jobs=arguments.zero_latency_jobs, concurrency=16, latency_ms=0, workdir=workdir / "fast"
+            run,
+            name,
+            jobs=arguments.zero_latency_jobs,
+            concurrency=16,
+            latency_ms=0,
+            workdir=workdir / "fast",
         )
         print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
         print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
@@ -194,7 +201,8 @@ def main() -> int:
         )
         ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
         print(
-            f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight, {slow.jobs} jobs"
+            f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight,"
+            f" {slow.jobs} jobs"
         )
         print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
         print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
@@ -32,6 +33,13 @@ def worker_database_dsn(database_run: DatabaseRun) -> Iterator[str]:
     name = database_run.scratch.clone(os.environ.get("PYTEST_XDIST_WORKER", "main"))
     yield database_run.server.dsn(name)
     database_run.scratch.drop(name)
+
+
+@pytest.fixture(scope="session")
+def worker_service_dsn(database_run: DatabaseRun, worker_database_dsn: str) -> str:
+    """This worker's database as a service under test reaches it (as `authenticator` on a
+    server the run owns)."""
+    return database_run.service_dsn(str(conninfo_to_dict(worker_database_dsn)["dbname"]))
 
 
 @pytest.fixture

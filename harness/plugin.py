@@ -22,6 +22,7 @@ from harness.fixtures import (  # noqa: F401  (fixtures are found in the plugin'
     harness_config,
     queue_db,
     worker_database_dsn,
+    worker_service_dsn,
 )
 from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY
 from harness.redact import Redactor

@@ -82,6 +82,7 @@ def _start_local_stack(
         secrets=pytestconfig.stash[RUN_SECRETS_KEY],
         service_overrides=overrides,
         service_pythonpath=harness_config.service_pythonpath,
+        service_dsn=run.service_dsn(name),
     )
     try:
         stack.start()

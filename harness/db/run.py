@@ -8,10 +8,13 @@ template. The description travels to workers as plain JSON in `workerinput`.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from psycopg.conninfo import make_conninfo
 
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, provision
@@ -28,6 +31,9 @@ class DatabaseRun:
     migrations_label: str
     template_seconds: float
     is_controller: bool
+    # set when the run owns the server: the service then connects as `authenticator`, like
+    # PostgREST; on a server reached by DSN it connects with the DSN's own role
+    authenticator_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, request: DatabaseRequest, migrations: MigrationSet) -> DatabaseRun:
@@ -35,13 +41,31 @@ class DatabaseRun:
         scratch = ScratchDatabases(server, uuid.uuid4().hex[:10])
         try:
             seconds = scratch.build_template(migrations)
+            password = secrets.token_urlsafe(24) if server.owns_server else None
+            if password is not None:
+                scratch.set_login_password("authenticator", password)
         except BaseException:
             with contextlib.suppress(Exception):
                 if not server.owns_server:
                     scratch.drop_all()
             server.stop()
             raise
-        return cls(server, scratch, migrations.describe(), seconds, is_controller=True)
+        return cls(
+            server,
+            scratch,
+            migrations.describe(),
+            seconds,
+            is_controller=True,
+            authenticator_password=password,
+        )
+
+    def service_dsn(self, dbname: str) -> str:
+        """How the service under test reaches `dbname` (a role that can SET ROLE to the API roles)."""
+        if self.authenticator_password is None:
+            return self.server.dsn(dbname)
+        return make_conninfo(
+            self.server.dsn(dbname), user="authenticator", password=self.authenticator_password
+        )
 
     def close(self) -> None:
         """Drop what the run created and stop what it started (controller only)."""
@@ -70,6 +94,7 @@ class DatabaseRun:
             "run_id": self.scratch.run_id,
             "migrations_label": self.migrations_label,
             "template_seconds": self.template_seconds,
+            "authenticator_password": self.authenticator_password,
         }
 
     @classmethod
@@ -88,4 +113,5 @@ class DatabaseRun:
             data["migrations_label"],
             data["template_seconds"],
             is_controller=False,
+            authenticator_password=data.get("authenticator_password"),
         )

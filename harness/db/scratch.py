@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from harness.db.errors import ProvisioningError
 from harness.db.migrations import MigrationSet, apply_shim
 from harness.db.server import PostgresServer
 
@@ -45,23 +46,40 @@ class ScratchDatabases:
     def build_template(self, migrations: MigrationSet) -> float:
         """Create the template and apply the shim and the migrations; returns seconds taken."""
         started = time.perf_counter()
-        with self._admin() as admin:
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.template)))
+        self._create(self.template)
         with psycopg.connect(self.server.dsn(self.template), autocommit=True) as conn:
             apply_shim(conn)
             migrations.apply(conn)
         return time.perf_counter() - started
 
+    def set_login_password(self, role: str, password: str) -> None:
+        """Let `role` log in with `password` (roles are per server: only on a server the run owns)."""
+        with self._admin() as admin:
+            admin.execute(
+                sql.SQL("alter role {} with login password {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+
     def clone(self, label: str) -> str:
         """A fresh database copied from the template; returns its name."""
         name = f"{self.prefix}{_safe(label)}"
-        with self._admin() as admin:
-            admin.execute(
-                sql.SQL("create database {} template {}").format(
-                    sql.Identifier(name), sql.Identifier(self.template)
-                )
-            )
+        self._create(name, template=self.template)
         return name
+
+    def _create(self, name: str, *, template: str | None = None) -> None:
+        statement = sql.SQL("create database {}").format(sql.Identifier(name))
+        if template is not None:
+            statement = sql.SQL("{} template {}").format(statement, sql.Identifier(template))
+        try:
+            with self._admin() as admin:
+                admin.execute(statement)
+        except psycopg.Error as error:
+            user = self.server.conninfo.get("user", "the DSN's role")
+            raise ProvisioningError(
+                f"cannot create the scratch database {name} on {self.server.describe()}: "
+                f"{' '.join(str(error).split())} (the role {user} needs CREATEDB)"
+            ) from None
 
     def drop(self, name: str) -> None:
         with self._admin() as admin:

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 from harness.client import ApiKeys
 from harness.stack.keys import RunSecrets, mint_api_keys
 from harness.stack.process import ServerProcess
@@ -34,14 +32,6 @@ SERVICE_DEFAULTS: Mapping[str, str] = {
 }
 
 
-def authenticator_dsn(superuser_dsn: str) -> str:
-    """The same database, reached as `authenticator` (trust auth on local clusters)."""
-    parts = conninfo_to_dict(superuser_dsn)
-    parts["user"] = "authenticator"
-    parts.pop("password", None)
-    return make_conninfo("", **parts)
-
-
 @dataclass
 class LocalStack:
     """The fake and the service for one database; `start()` then `stop()`."""
@@ -52,6 +42,7 @@ class LocalStack:
     secrets: RunSecrets = field(default_factory=RunSecrets, repr=False)
     service_overrides: Mapping[str, str] = field(default_factory=dict)
     service_pythonpath: Path | None = None
+    service_dsn: str | None = field(default=None, repr=False)  # default: database_dsn
     fake: ServerProcess | None = None
     service: ServerProcess | None = None
     keys: ApiKeys | None = None
@@ -103,7 +94,7 @@ class LocalStack:
         assert self.keys is not None and self.keys.service_role is not None
         return {
             **SERVICE_DEFAULTS,
-            "DATABASE_URL": authenticator_dsn(self.database_dsn),
+            "DATABASE_URL": self.service_dsn or self.database_dsn,
             "SUPABASE_JWT_SECRET": self.secrets.jwt_secret,
             "SUPABASE_ANON_KEY": self.keys.anon,
             "SUPABASE_SERVICE_ROLE_KEY": self.keys.service_role,

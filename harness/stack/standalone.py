@@ -72,7 +72,13 @@ def serve(arguments: argparse.Namespace) -> None:
     try:
         name = run.scratch.clone("standalone")
         workdir = Path(tempfile.mkdtemp(prefix="plan-stack-"))
-        stack = LocalStack(run.server.dsn(name), arguments.seed, workdir, service_overrides=overrides)
+        stack = LocalStack(
+            run.server.dsn(name),
+            arguments.seed,
+            workdir,
+            service_overrides=overrides,
+            service_dsn=run.service_dsn(name),
+        )
         stack.start()
         if arguments.preset:
             with FakeLLMControl(stack.fake_url) as control:

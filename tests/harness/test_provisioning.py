@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from psycopg.conninfo import make_conninfo
 from harness.db.binaries import system_binaries
 from harness.db.errors import ProvisioningError
 from harness.db.local_cluster import LocalCluster, sweep_abandoned_clusters
-from harness.db.migrations import MigrationSet, reference_migrations_dir
+from harness.db.migrations import MigrationSet, apply_shim, reference_migrations_dir
 from harness.db.providers import DatabaseRequest, attach_dsn, docker_engine_problem, redact_dsn
 from harness.db.run import DatabaseRun
 
@@ -112,7 +113,11 @@ def test_a_local_cluster_stops_and_removes_its_directory(clusters_root: Path) ->
     cluster.start()
     directory, port = cluster.directory, cluster.port
     assert directory is not None and directory.is_dir()
-    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres") as conn:
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres", connect_timeout=2)
+    with psycopg.connect(
+        host="127.0.0.1", port=port, user="postgres", password=cluster.password, dbname="postgres"
+    ) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
 
     cluster.stop()
@@ -173,3 +178,65 @@ def test_docker_probe_reports_a_missing_socket(tmp_path: Path, monkeypatch: pyte
     problem = docker_engine_problem()
 
     assert problem is not None and "absent.sock" in problem
+
+
+def test_a_clusters_root_owned_by_someone_else_is_refused(clusters_root: Path) -> None:
+    foreign = clusters_root / "foreign"
+    foreign.mkdir(mode=0o777)
+    foreign.chmod(0o777)  # writable by everyone, as another user's planted directory would be
+
+    with pytest.raises(ProvisioningError, match="writable by it alone"):
+        LocalCluster(system_binaries(), root=foreign).start()
+
+
+def test_the_sweep_never_signals_a_process_that_is_not_the_clusters_postmaster(clusters_root: Path) -> None:
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        planted = clusters_root / "run-1-planted"
+        (planted / "data").mkdir(parents=True)
+        (planted / "data" / "postmaster.pid").write_text(f"{bystander.pid}\n")
+
+        sweep_abandoned_clusters(clusters_root)
+
+        assert bystander.poll() is None, "the sweep signalled a process that is not a postmaster"
+        assert not planted.exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_two_runs_apply_the_shim_to_one_server_at_once(clusters_root: Path) -> None:
+    cluster = LocalCluster(system_binaries(), root=clusters_root)
+    cluster.start()
+    try:
+        dsn = make_conninfo(
+            "",
+            host="127.0.0.1",
+            port=cluster.port,
+            user="postgres",
+            password=cluster.password,
+            dbname="postgres",
+        )
+        for name in ("one", "two"):
+            with psycopg.connect(dsn, autocommit=True) as admin:
+                admin.execute(f"create database {name}")
+        errors: list[BaseException] = []
+        start = threading.Barrier(2)
+
+        def apply(name: str) -> None:
+            try:
+                with psycopg.connect(make_conninfo(dsn, dbname=name), autocommit=True) as conn:
+                    start.wait()
+                    apply_shim(conn)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=apply, args=(name,)) for name in ("one", "two")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+        assert errors == []
+    finally:
+        cluster.stop()

@@ -3,25 +3,44 @@
 -- is missing, so on a real Supabase database this script changes nothing.
 -- Sources: supabase/postgres initial schema and supabase/auth migrations (roles, default
 -- privileges, auth.uid/role/jwt reading request.jwt.claims).
+--
+-- Roles belong to the whole server, not to one database: two runs applying this to one
+-- shared server at the same moment may both try to create a role, so creating a role or a
+-- membership that the other run made meanwhile counts as done. The roles stay after the
+-- run (other databases on the server may use them).
 
-do $shim$
+create function pg_temp.ensure_role(p_name text, p_options text) returns boolean
+language plpgsql as $fn$
 begin
-    if not exists (select from pg_roles where rolname = 'anon') then
-        create role anon nologin noinherit;
+    if exists (select from pg_roles where rolname = p_name) then
+        return false;
     end if;
-    if not exists (select from pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin noinherit;
+    execute format('create role %I %s', p_name, p_options);
+    return true;
+exception when duplicate_object or unique_violation then
+    return false;  -- created by a concurrent run
+end
+$fn$;
+
+create function pg_temp.ensure_member(p_role text, p_member text) returns void
+language plpgsql as $fn$
+begin
+    if not pg_has_role(p_member, p_role, 'member') then
+        execute format('grant %I to %I', p_role, p_member);
     end if;
-    if not exists (select from pg_roles where rolname = 'service_role') then
-        create role service_role nologin noinherit bypassrls;
-    end if;
-    if not exists (select from pg_roles where rolname = 'authenticator') then
-        create role authenticator login noinherit;
+exception when others then
+    if not pg_has_role(p_member, p_role, 'member') then
+        raise;
     end if;
 end
-$shim$;
+$fn$;
 
-grant anon, authenticated, service_role to authenticator;
+select pg_temp.ensure_role('anon', 'nologin noinherit');
+select pg_temp.ensure_role('authenticated', 'nologin noinherit');
+select pg_temp.ensure_role('service_role', 'nologin noinherit bypassrls');
+select pg_temp.ensure_role('authenticator', 'login noinherit');
+select pg_temp.ensure_member(role_name, 'authenticator')
+  from unnest(array['anon', 'authenticated', 'service_role']) as role_name;
 
 grant usage on schema public to anon, authenticated, service_role;
 alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
@@ -85,12 +104,11 @@ grant execute on function auth.uid(), auth.role(), auth.jwt() to anon, authentic
 -- belong in an app's migrations); here they exist only where missing.
 do $shim$
 begin
-    if not exists (select from pg_roles where rolname = 'supabase_auth_admin') then
-        create role supabase_auth_admin nologin noinherit;
+    if pg_temp.ensure_role('supabase_auth_admin', 'nologin noinherit') then
         -- Local stand-in only: the reference service reaches GoTrue's role through its
         -- authenticator connection. Granted only where this script created the role, so
         -- a real Supabase database keeps its own privileges.
-        grant supabase_auth_admin to authenticator;
+        perform pg_temp.ensure_member('supabase_auth_admin', 'authenticator');
     end if;
     if to_regclass('auth.refresh_tokens') is null then
         -- The token itself is never stored, only its SHA-256 (hex); rotation links a

@@ -14,7 +14,7 @@ from harness.queue_db import QueueDatabase, QueueUser
 from reference_impl.auth import JwtAuthority
 from reference_impl.settings import ServiceSettings
 
-from .service import JWT_SECRET, authenticator_dsn, create_test_app
+from .service import JWT_SECRET, create_test_app
 
 Client = TestClient[web.Request, web.Application]
 
@@ -47,8 +47,8 @@ class ApiHeaders:
 
 
 @pytest.fixture(scope="session")
-def service_settings(worker_database_dsn: str) -> ServiceSettings:
-    return ServiceSettings(database_url=authenticator_dsn(worker_database_dsn), jwt_secret=JWT_SECRET)
+def service_settings(worker_service_dsn: str) -> ServiceSettings:
+    return ServiceSettings(database_url=worker_service_dsn, jwt_secret=JWT_SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
 from aiohttp import web
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, ScryptParams, create_auth_app
 from reference_impl.database import Database
@@ -26,14 +25,6 @@ JWT_SECRET = "reference-http-tests-jwt-secret-0123456789"
 # Cheap scrypt for tests that create many users; the default parameters have their own test.
 FAST_SCRYPT = ScryptParams(log2_n=4)
 STARTUP_TIMEOUT_S = 30
-
-
-def authenticator_dsn(superuser_dsn: str) -> str:
-    """The same database, reached as `authenticator` (trust authentication, no password)."""
-    parts = conninfo_to_dict(superuser_dsn)
-    parts.pop("password", None)
-    parts["user"] = "authenticator"
-    return make_conninfo("", **parts)
 
 
 def create_test_app(

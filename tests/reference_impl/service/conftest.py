@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from fake_llm.server import FakeDeepSeek
 from fake_llm.settings import ServerSettings
 from harness.queue_db import QueueDatabase
-from harness.stack.local import authenticator_dsn
 from reference_impl.app import create_app
 from reference_impl.auth import JwtAuthority
 from reference_impl.settings import ServiceSettings
@@ -32,9 +31,9 @@ async def fake_deepseek() -> AsyncIterator[FakeDeepSeek]:
 
 
 @pytest.fixture
-def base_env(worker_database_dsn: str, fake_deepseek: FakeDeepSeek) -> dict[str, str]:
+def base_env(worker_service_dsn: str, fake_deepseek: FakeDeepSeek) -> dict[str, str]:
     return {
-        "DATABASE_URL": authenticator_dsn(worker_database_dsn),
+        "DATABASE_URL": worker_service_dsn,
         "SUPABASE_JWT_SECRET": JWT_SECRET,
         "DEEPSEEK_API_KEY": DEEPSEEK_KEY,
         "DEEPSEEK_BASE_URL": fake_deepseek.url,

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 
-from harness.stack.local import authenticator_dsn
 from reference_impl.auth import JwtAuthority
 
 SECRET = "cli-tests-jwt-secret-0123456789-abcdefghijkl"
@@ -42,10 +41,10 @@ def test_keys_prints_the_keys_of_the_secret(tmp_path: Path) -> None:
     }
 
 
-def test_serve_prints_its_url_answers_and_stops_on_sigterm(tmp_path: Path, worker_database_dsn: str) -> None:
+def test_serve_prints_its_url_answers_and_stops_on_sigterm(tmp_path: Path, worker_service_dsn: str) -> None:
     env = {
         **os.environ,
-        "DATABASE_URL": authenticator_dsn(worker_database_dsn),
+        "DATABASE_URL": worker_service_dsn,
         "SUPABASE_JWT_SECRET": SECRET,
         "WORKER_INTERVAL_MS": "0",
     }
