@@ -16,6 +16,7 @@ from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
+from harness.db.errors import MigrationError
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, provision
 from harness.db.scratch import ScratchDatabases
@@ -44,11 +45,18 @@ class DatabaseRun:
             password = secrets.token_urlsafe(24) if server.owns_server else None
             if password is not None:
                 scratch.set_login_password("authenticator", password)
+        except MigrationError as error:
+            _clean_up(server, scratch)
+            if error.sql_error.startswith("0A000") and "extension" in error.sql_error:
+                raise MigrationError(
+                    error.file,
+                    error.line,
+                    f"{error.sql_error} on the {server.provider} server (PostgreSQL {server.version}); "
+                    "use a provider whose server has it, e.g. --db system or a DSN",
+                ) from None
+            raise
         except BaseException:
-            with contextlib.suppress(Exception):
-                if not server.owns_server:
-                    scratch.drop_all()
-            server.stop()
+            _clean_up(server, scratch)
             raise
         return cls(
             server,
@@ -115,3 +123,11 @@ class DatabaseRun:
             is_controller=False,
             authenticator_password=data.get("authenticator_password"),
         )
+
+
+def _clean_up(server: PostgresServer, scratch: ScratchDatabases) -> None:
+    """After a failed start: drop what was created on a shared server, stop an owned one."""
+    with contextlib.suppress(Exception):
+        if not server.owns_server:
+            scratch.drop_all()
+    server.stop()

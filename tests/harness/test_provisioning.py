@@ -240,3 +240,22 @@ def test_two_runs_apply_the_shim_to_one_server_at_once(clusters_root: Path) -> N
         assert errors == []
     finally:
         cluster.stop()
+
+
+def test_an_extension_the_server_lacks_names_the_provider_and_what_to_use(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    for source in reference_migrations_dir().glob("*.sql"):
+        (migrations / source.name).write_text(source.read_text())
+    (migrations / "20200101000000_extensions.sql").write_text(
+        'create extension if not exists "uuid-ossp" with schema extensions;\n'
+    )
+
+    line = _one_error_line(
+        _child_pytest(
+            "--migrations", str(migrations), "--db", "embedded", "--report-dir", str(tmp_path / "r")
+        )
+    )
+
+    assert 'extension "uuid-ossp" is not available on the embedded server' in line
+    assert "--db system" in line
