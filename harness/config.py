@@ -65,6 +65,8 @@ class HarnessConfig:
         database: DatabaseRequest | None = None
         remote: RemoteEndpoint | None = None
         remote_dsn: str | None = None
+        if target_name != "url" and options.value(config, "url"):
+            raise HarnessSetupError(f"--url is for --target url; this run's target is {target_name}")
         if target_name == "local":
             target = local_target()
             database = DatabaseRequest(

@@ -125,11 +125,17 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     return solution
 
 
-def fit_least_squares(samples: Sequence[DurationSample], names: Sequence[str]) -> EstimateModel:
-    """Ordinary least squares with an intercept; a feature that never varies gets weight 0."""
+def fit_least_squares(
+    samples: Sequence[DurationSample], names: Sequence[str], *, intercept: bool = True
+) -> EstimateModel:
+    """Ordinary least squares (with an intercept unless told otherwise); a feature that
+    never varies gets weight 0."""
     count = len(samples)
-    means = [sum(s.features[name] for s in samples) / count for name in names]
-    mean_y = sum(s.seconds for s in samples) / count
+    if intercept:
+        means = [sum(s.features[name] for s in samples) / count for name in names]
+        mean_y = sum(s.seconds for s in samples) / count
+    else:
+        means, mean_y = [0.0] * len(names), 0.0
     centred = [[s.features[n] - m for n, m in zip(names, means, strict=True)] for s in samples]
     ys = [s.seconds - mean_y for s in samples]
     gram = [
@@ -140,6 +146,26 @@ def fit_least_squares(samples: Sequence[DurationSample], names: Sequence[str]) -
     weights = _solve(gram, moment) if names else []
     base = mean_y - sum(w * m for w, m in zip(weights, means, strict=True))
     return EstimateModel(base_seconds=base, weights=dict(zip(names, weights, strict=True)))
+
+
+def fit_non_negative(samples: Sequence[DurationSample], names: Sequence[str]) -> EstimateModel:
+    """Least squares with a base and weights that are never negative (an app configured with
+    "-50 s, plus 13 s per meal" would show nonsense): a negative base is fixed at 0, and the
+    most negative weight's feature is dropped (weight 0) until none is left negative."""
+    active = list(names)
+    intercept = True
+    while True:
+        model = fit_least_squares(samples, active, intercept=intercept)
+        if intercept and model.base_seconds < 0:
+            intercept = False
+            continue
+        negative = sorted((weight, name) for name, weight in model.weights.items() if weight < 0)
+        if not negative:
+            return EstimateModel(
+                base_seconds=max(model.base_seconds, 0.0),
+                weights={name: model.weights.get(name, 0.0) for name in names},
+            )
+        active.remove(negative[0][1])
 
 
 class DurationEstimator:
@@ -184,7 +210,7 @@ class DurationEstimator:
         samples = self.samples
         if len(samples) < self._min_samples:
             return self._prior
-        return fit_least_squares(samples, list(self._prior.weights))
+        return fit_non_negative(samples, list(self._prior.weights))
 
     def predict(self, features: Mapping[str, float]) -> float:
         return self.fit().predict(features)

@@ -123,9 +123,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _register_reporter(
     config: pytest.Config, harness: HarnessConfig, run: DatabaseRun | None, secrets: RunSecrets
 ) -> None:
-    environment = {"target": harness.target.name, "migrations": harness.migrations.describe()}
+    environment: dict[str, str] = {}
     if harness.remote is not None:
         environment["url"] = harness.remote.url
+    else:
+        environment["migrations"] = harness.migrations.describe()
     if run is not None:
         environment["database"] = f"{run.server.provider}, PostgreSQL {run.server.version}"
     reporter = ConformanceReporter(

@@ -110,6 +110,8 @@ class ConformanceReporter:
                     duration_seconds=round(duration, 3),
                     reason=_reason(report, outcome),
                 )
+        if report.when != "teardown":
+            return  # every phase's report carries the test's properties; read them once
         for name, value in report.user_properties:
             if name == TIMELINE_PROPERTY:
                 self.jobs.append(JobTimeline.model_validate_json(str(value)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -106,6 +107,7 @@ def serve(arguments: argparse.Namespace) -> None:
     finally:
         if stack is not None:
             stack.stop()
+            shutil.rmtree(stack.workdir, ignore_errors=True)
         run.close()
 
 

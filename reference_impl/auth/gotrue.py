@@ -69,6 +69,7 @@ def create_auth_app(*, password_params: ScryptParams | None = None) -> web.Appli
     app = web.Application(middlewares=[_render_refusals])
     app[PASSWORD_HASHER_KEY] = PasswordHasher(password_params)
     app.router.add_post("/admin/users", create_user)
+    app.router.add_post("/signup", sign_up)
     app.router.add_delete("/admin/users/{user_id}", remove_user)
     app.router.add_post("/token", issue_token)
     app.router.add_get("/user", current_user)
@@ -135,6 +136,38 @@ async def create_user(request: web.Request) -> web.Response:
             ) from None
         raise GoTrueError(422, "user_already_exists", "A user with this id already exists") from None
     return web.json_response(user_json(user))
+
+
+async def sign_up(request: web.Request) -> web.Response:
+    """`POST /signup` with the anon key: a confirmed user and a session at once, as GoTrue
+    answers with email confirmation off (the local stack has no mail)."""
+    api_key_role(request)
+    body = await json_object(request)
+    metadata = body.get("data", {})
+    if not isinstance(metadata, dict):
+        raise validation_error("data must be a JSON object")
+    wanted = parse_admin_user(
+        {"email": body.get("email"), "password": body.get("password"), "user_metadata": metadata}
+    )
+    if wanted.password is None:
+        raise validation_error("password is required")
+    password_hash = await asyncio.to_thread(request.app[PASSWORD_HASHER_KEY].hash, wanted.password)
+    session_id = str(uuid.uuid4())
+    try:
+        async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
+            user = await insert_user(
+                conn,
+                NewUser(
+                    email=wanted.email,
+                    password_hash=password_hash,
+                    email_confirmed=True,
+                    user_metadata=metadata,
+                ),
+            )
+            refresh_token = await issue_refresh_token(conn, user_id=user.id, session_id=session_id)
+    except UserAlreadyExists:
+        raise GoTrueError(422, "user_already_exists", "User already registered") from None
+    return _session_response(request, user, session_id, refresh_token)
 
 
 async def remove_user(request: web.Request) -> web.Response:

@@ -161,3 +161,29 @@ def test_a_skip_reason_shaped_like_a_secret_is_redacted_and_stays_a_skip(pyteste
     assert "sk-abcdefghijklmnopqrstuvwx" not in result.stdout.str()
     results = json.loads(((pytester.path / "out" / "latest").resolve() / "results.json").read_text())
     assert results["scenarios"][0]["reason"] == "needs [REDACTED]"
+
+
+def test_url_without_the_url_target_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+
+    result = _run(pytester, "--url", "http://127.0.0.1:1")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --url is for --target url; this run's target is local"])
+
+
+def test_each_checker_verdict_is_reported_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_check="""
+from harness.checkers import DbSnapshot, DocumentedErrorCodes, compose
+from harness.reporting import record_check
+
+def test_one(request):
+    record_check(request.node, compose(DocumentedErrorCodes()).check([], DbSnapshot()))
+"""
+    )
+
+    _run(pytester, "--report-dir", "out")
+
+    results = json.loads(((pytester.path / "out" / "latest").resolve() / "results.json").read_text())
+    assert [check["name"] for check in results["checks"]] == ["documented_error_codes"]

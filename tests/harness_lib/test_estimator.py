@@ -156,3 +156,16 @@ def test_suggestion_without_samples_is_the_prior() -> None:
     assert suggestion.model is PRIOR
     assert not suggestion.fitted
     assert suggestion.rmse_seconds is None and suggestion.covering_multiplier is None
+
+
+def test_the_fit_never_suggests_a_negative_base_or_weight() -> None:
+    estimator = DurationEstimator(min_samples=3)
+    # long jobs with few meals and short ones with many: plain least squares goes negative
+    for meals, attempts, seconds in ((3, 1, 90.0), (4, 1, 60.0), (5, 1, 30.0), (6, 1, 2.0), (3, 2, 150.0)):
+        estimator.record({"mealCount": meals, "trainingDaysPerWeek": 3, "attempts": attempts}, seconds)
+
+    model = estimator.fit()
+
+    assert model.base_seconds >= 0
+    assert all(weight >= 0 for weight in model.weights.values()), model.weights
+    assert model.weights["attempts"] > 0

@@ -136,3 +136,18 @@ def test_wrong_credentials_and_deleted_users_cannot_sign_in(admin: Client, app_c
         "Invalid login credentials",
     )
     assert deleted.value.code == "invalid_credentials"
+
+
+def test_sign_up_gives_a_confirmed_user_and_a_session(app_client: Client, queue_db: QueueDatabase) -> None:
+    signed_up_now = app_client.auth.sign_up(
+        {"email": "new@example.test", "password": PASSWORD, "options": {"data": {"plan": "weekly"}}}
+    )
+
+    assert signed_up_now.user is not None and signed_up_now.session is not None
+    assert signed_up_now.user.user_metadata == {"plan": "weekly"}
+    job_id = str(queue_db.insert_job(QueueUser(signed_up_now.user.id, "new@example.test"))["id"])
+    own = app_client.table("plan_generation_jobs").select("id").execute()
+    assert ids(own.data) == [job_id]
+    with pytest.raises(AuthApiError) as again:
+        app_client.auth.sign_up({"email": "new@example.test", "password": PASSWORD})
+    assert again.value.code == "user_already_exists"
