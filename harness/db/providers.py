@@ -16,7 +16,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -205,7 +205,12 @@ def provision(request: DatabaseRequest) -> PostgresServer:
     problems: list[str] = []
     for name in ("embedded", "system", "testcontainers"):
         try:
-            return starters[name]()
+            server = starters[name]()
         except ProvisioningError as error:
             problems.append(f"{name}: {error}")
+            continue
+        if problems:  # say in the header why the preferred providers were passed over
+            skipped = "; ".join(problem[:160] for problem in problems)
+            server = replace(server, provider=f"{server.provider} (auto; {skipped})")
+        return server
     raise ProvisioningError("--db auto found no usable PostgreSQL:\n  " + "\n  ".join(problems))

