@@ -17,9 +17,9 @@ from dotenv import dotenv_values
 
 from harness import options
 from harness.client import ApiKeys
-from harness.db.errors import HarnessSetupError
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, looks_like_dsn
+from harness.errors import HarnessSetupError
 from harness.estimator import HARD_CAP_SECONDS
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
 from harness.targets import TARGET_NAMES, Target, local_target, remote_target

@@ -15,8 +15,8 @@ import pytest
 
 from harness import options
 from harness.config import HarnessConfig
-from harness.db.errors import HarnessSetupError
 from harness.db.run import DatabaseRun
+from harness.errors import HarnessSetupError
 from harness.fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
     database_run,
     harness_config,

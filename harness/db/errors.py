@@ -1,15 +1,12 @@
-"""Errors that stop a run at start with one message naming the cause.
+"""Database errors that stop a run at start (the root is `harness.errors.HarnessSetupError`).
 
-HarnessSetupError
- ├── ProvisioningError   no PostgreSQL could be started or reached as asked
- └── MigrationError      a migration file failed: names the file, line and SQL error
+ProvisioningError   no PostgreSQL could be started or reached as asked
+MigrationError      a migration file failed: names the file, line and SQL error
 """
 
 from __future__ import annotations
 
-
-class HarnessSetupError(Exception):
-    """The harness cannot set up what the run needs; the message says why and what to do."""
+from harness.errors import HarnessSetupError
 
 
 class ProvisioningError(HarnessSetupError):

@@ -14,7 +14,8 @@ from typing import Any
 
 import psycopg
 
-from harness.db.errors import HarnessSetupError, MigrationError
+from harness.db.errors import MigrationError
+from harness.errors import HarnessSetupError
 
 SHIM_SQL = "supabase_shim.sql"
 

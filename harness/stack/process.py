@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.db.errors import HarnessSetupError
+from harness.errors import HarnessSetupError
 
 URL_PATTERN = re.compile(r"(http://(?:127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+)")
 

@@ -25,10 +25,10 @@ import threading
 from pathlib import Path
 
 from fake_llm.control import FakeLLMControl
-from harness.db.errors import HarnessSetupError
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest
 from harness.db.run import DatabaseRun
+from harness.errors import HarnessSetupError
 from harness.stack.local import LocalStack
 
 
