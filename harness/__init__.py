@@ -1,4 +1,48 @@
 """Conformance harness: pytest plugin and library.
 
-Targets, Postgres provisioning, clients, the plan oracle, history checkers and reports.
+Scenarios import only what is listed here (`from harness import ...`); the test
+`tests/harness/test_scenario_imports.py` and ruff's banned imports hold them to it.
 """
+
+from __future__ import annotations
+
+from harness.checkers import DbSnapshot, all_invariants
+from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
+from harness.faults import ScenarioFake
+from harness.fixtures.stacks import IsolatedStack
+from harness.history import History
+from harness.oracle import check_plan, compute_targets
+from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
+from harness.profiles import ProfileFactory, invalid_profiles
+from harness.queue_db import QueueDatabase, QueueUser, Row, refused
+from harness.redact import Redactor
+from harness.reporting import record_check
+from harness.target.live import LogFile
+from pgcaller import Caller, as_caller
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "Caller",
+    "DbSnapshot",
+    "History",
+    "IsolatedStack",
+    "LogFile",
+    "PlanJobs",
+    "PollOutcome",
+    "ProfileFactory",
+    "QueueAdmin",
+    "QueueDatabase",
+    "QueueUser",
+    "Redactor",
+    "Row",
+    "ScenarioFake",
+    "SupabaseHttp",
+    "UiState",
+    "all_invariants",
+    "as_caller",
+    "check_plan",
+    "compute_targets",
+    "invalid_profiles",
+    "record_check",
+    "refused",
+]

@@ -1,7 +1,8 @@
 """The run's settings, resolved once from options, ini values, an env file and the environment.
 
 Kept frozen on `config.stash`; nothing in the harness reads options anywhere else. A
-missing setting for staging stops the run at start with one message naming the variable.
+missing or malformed setting stops the run at start with one message naming the option or
+the variable (never a secret's value).
 """
 
 from __future__ import annotations
@@ -14,85 +15,124 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 
 from harness import options
 from harness.client import ApiKeys
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, looks_like_dsn
-from harness.errors import HarnessSetupError
+from harness.errors import TargetSetupError
 from harness.estimator import HARD_CAP_SECONDS
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
-from harness.targets import TARGET_NAMES, Target, local_target, remote_target
+from harness.stack.local import SERVICE_DEFAULTS
+from harness.target.fake import FakeGiven, FakeToStart
+from harness.target.settings import TargetSettings
+from harness.target.spec import Endpoint, TargetSpec, deployed_spec, local_spec
 
-
-@dataclass(frozen=True)
-class RemoteEndpoint:
-    """A deployed target: its base URL and its API keys (secrets, never printed)."""
-
-    url: str
-    keys: ApiKeys = field(repr=False)
+TARGET_NAMES = ("local", "staging", "url")
+FAKE_URL_ENV = "FAKE_DEEPSEEK_URL"
+SERVICE_LOG_ENV = "SERVICE_LOG_FILE"
+RUN_SECRET_ENV_NAMES = (*SECRET_ENV_NAMES, ADMIN_TOKEN_ENV)
 
 
 @dataclass(frozen=True)
 class HarnessConfig:
-    target: Target
+    target: TargetSpec
     database: DatabaseRequest | None  # the local stack's server to provision
-    remote: RemoteEndpoint | None  # staging / url
-    remote_database_dsn: str | None = field(repr=False)  # a remote target's own database, used as is
     migrations: MigrationSet = field(default_factory=MigrationSet.reference)
     seed: int = 20251130
-    allow_destructive: bool = False
     report_dir: Path = Path("reports")
-    max_wait_seconds: float | None = None  # None: the target's default
     service_pythonpath: Path | None = None  # a modified reference_impl for the local service
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # keys from the env file and environment
+    fake_api_keys: str | None = field(default=None, repr=False)  # keys a fake the harness starts accepts
+    max_skipped_percent: float | None = None
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> HarnessConfig:
         target_name = str(options.value(config, "target"))
         if target_name not in TARGET_NAMES:
-            raise HarnessSetupError(
+            raise TargetSetupError(
                 f"--target {target_name!r} is not a target; use one of {', '.join(TARGET_NAMES)}"
             )
         env = _environment(options.value(config, "env-file"))
-        db_spec = str(options.value(config, "db"))
         migrations_path = options.value(config, "migrations")
         migrations = (
             MigrationSet.from_folder(Path(str(migrations_path)))
             if migrations_path
             else MigrationSet.reference()
         )
-        database: DatabaseRequest | None = None
-        remote: RemoteEndpoint | None = None
-        remote_dsn: str | None = None
+        max_wait_s = _max_wait(options.value(config, "max-wait"))
         if target_name != "url" and options.value(config, "url"):
-            raise HarnessSetupError(f"--url is for --target url; this run's target is {target_name}")
+            raise TargetSetupError(f"--url is for --target url; this run's target is {target_name}")
+        database: DatabaseRequest | None = None
         if target_name == "local":
-            target = local_target()
+            _refuse_deployed_options(config)
+            target = local_spec(settings=TargetSettings.from_env(SERVICE_DEFAULTS), max_wait_s=max_wait_s)
             database = DatabaseRequest(
-                spec=db_spec,
+                spec=str(options.value(config, "db")),
                 image=str(options.value(config, "db-image")),
                 environment_dsn=env.get("DATABASE_URL") or None,
             )
         else:
-            remote_dsn = db_spec if looks_like_dsn(db_spec) else env.get("DATABASE_URL") or None
-            remote = _remote_endpoint(target_name, options.value(config, "url"), env)
-            target = remote_target(target_name, has_database=remote_dsn is not None)
+            target = _deployed(config, target_name, env, max_wait_s)
         return cls(
             target=target,
             database=database,
-            remote=remote,
-            remote_database_dsn=remote_dsn,
             migrations=migrations,
             seed=_seed(str(options.value(config, "seed"))),
-            allow_destructive=bool(options.value(config, "allow-destructive")),
             report_dir=Path(str(options.value(config, "report-dir"))),
-            max_wait_seconds=_max_wait(options.value(config, "max-wait")),
             service_pythonpath=_folder(options.value(config, "service-pythonpath"), "--service-pythonpath"),
             secret_values=tuple(
-                env[name] for name in SECRET_ENV_NAMES if len(env.get(name, "")) >= MIN_SECRET_LENGTH
+                env[name] for name in RUN_SECRET_ENV_NAMES if len(env.get(name, "")) >= MIN_SECRET_LENGTH
             ),
+            fake_api_keys=env.get(API_KEYS_ENV) or None,
+            max_skipped_percent=_percent(options.value(config, "max-skipped")),
         )
+
+
+def _deployed(
+    config: pytest.Config, label: str, env: Mapping[str, str], max_wait_s: float | None
+) -> TargetSpec:
+    db_option = str(options.value(config, "db"))
+    if db_option not in ("auto", "") and not looks_like_dsn(db_option):
+        raise TargetSetupError(
+            f"--db {db_option} provisions a server for the local stack; a deployed target's database is "
+            "given as a DSN (--db postgresql://... or DATABASE_URL)"
+        )
+    service_log = options.value(config, "service-log") or env.get(SERVICE_LOG_ENV)
+    return deployed_spec(
+        label,
+        _endpoint(label, options.value(config, "url"), env),
+        env=env,
+        database_dsn=db_option if looks_like_dsn(db_option) else env.get("DATABASE_URL") or None,
+        fake=_fake(config, env),
+        service_log=_log_file(service_log),
+        queue_schedule_ms=_schedule(options.value(config, "invoke-queue-every")),
+        allow_destructive=bool(options.value(config, "allow-destructive")),
+        max_wait_s=max_wait_s,
+    )
+
+
+def _refuse_deployed_options(config: pytest.Config) -> None:
+    for name in ("fake-llm", "fake-llm-url", "service-log", "invoke-queue-every"):
+        if options.value(config, name):
+            raise TargetSetupError(
+                f"--{name} is for a deployed target (--target url or staging); the local target starts "
+                "its own fake DeepSeek, service and schedule for every stack"
+            )
+
+
+def _fake(config: pytest.Config, env: Mapping[str, str]) -> FakeToStart | FakeGiven | None:
+    serve = options.value(config, "fake-llm")
+    given = options.value(config, "fake-llm-url")
+    if serve and given:
+        raise TargetSetupError("give either --fake-llm serve[:HOST:PORT] or --fake-llm-url, not both")
+    if serve:
+        return FakeToStart.parse(str(serve))
+    url = str(given) if given else env.get(FAKE_URL_ENV, "")
+    if not url:
+        return None
+    return FakeGiven(url.rstrip("/"), env.get(ADMIN_TOKEN_ENV) or None)
 
 
 def _environment(env_file: object) -> dict[str, str]:
@@ -100,33 +140,31 @@ def _environment(env_file: object) -> dict[str, str]:
     if env_file:
         path = Path(str(env_file)).expanduser()
         if not path.is_file():
-            raise HarnessSetupError(f"--env-file {path}: no such file")
+            raise TargetSetupError(f"--env-file {path}: no such file")
         values.update({key: value for key, value in dotenv_values(path).items() if value})
     values.update({key: value for key, value in os.environ.items() if value})
     return values
 
 
-def _remote_endpoint(target_name: str, url_option: object, env: Mapping[str, str]) -> RemoteEndpoint:
+def _endpoint(target_name: str, url_option: object, env: Mapping[str, str]) -> Endpoint:
     if target_name == "url":
         if not url_option:
-            raise HarnessSetupError("--target url needs --url http://host:port (the service's base URL)")
+            raise TargetSetupError("--target url needs --url http://host:port (the service's base URL)")
         url = str(url_option)
     else:
         url = env.get("SUPABASE_URL", "")
         if not url:
-            raise HarnessSetupError(
+            raise TargetSetupError(
                 "--target staging needs SUPABASE_URL (in the environment or the --env-file)"
             )
     if not url.startswith(("http://", "https://")):
-        raise HarnessSetupError(f"the target URL must start with http:// or https://, got {url!r}")
+        raise TargetSetupError(f"the target URL must start with http:// or https://, got {url!r}")
     missing = [name for name in ("SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY") if not env.get(name)]
     if missing:
-        raise HarnessSetupError(
+        raise TargetSetupError(
             f"--target {target_name} needs {' and '.join(missing)} (in the environment or the --env-file)"
         )
-    return RemoteEndpoint(
-        url.rstrip("/"), ApiKeys(env["SUPABASE_ANON_KEY"], env["SUPABASE_SERVICE_ROLE_KEY"])
-    )
+    return Endpoint(url.rstrip("/"), ApiKeys(env["SUPABASE_ANON_KEY"], env["SUPABASE_SERVICE_ROLE_KEY"]))
 
 
 def _folder(given: object, option: str) -> Path | None:
@@ -134,7 +172,16 @@ def _folder(given: object, option: str) -> Path | None:
         return None
     path = Path(str(given)).expanduser().resolve()
     if not path.is_dir():
-        raise HarnessSetupError(f"{option} {path}: no such directory")
+        raise TargetSetupError(f"{option} {path}: no such directory")
+    return path
+
+
+def _log_file(given: object) -> Path | None:
+    if not given:
+        return None
+    path = Path(str(given)).expanduser().resolve()
+    if not path.is_file():
+        raise TargetSetupError(f"--service-log / {SERVICE_LOG_ENV} {path}: no such file")
     return path
 
 
@@ -144,19 +191,36 @@ def _seed(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise HarnessSetupError(f"--seed {text!r} is not an integer or 'random'") from None
+        raise TargetSetupError(f"--seed {text!r} is not an integer or 'random'") from None
+
+
+def _number(given: object, option: str) -> float | None:
+    if given in (None, ""):
+        return None
+    try:
+        return float(str(given))
+    except ValueError:
+        raise TargetSetupError(f"{option} {given!r} is not a number") from None
 
 
 def _max_wait(given: object) -> float | None:
-    if not given:
-        return None
-    text = str(given)
-    try:
-        value = float(text)
-    except ValueError:
-        raise HarnessSetupError(f"--max-wait {text!r} is not a number of seconds") from None
-    if not 0 < value <= HARD_CAP_SECONDS:
-        raise HarnessSetupError(
+    value = _number(given, "--max-wait")
+    if value is not None and not 0 < value <= HARD_CAP_SECONDS:
+        raise TargetSetupError(
             f"--max-wait must be above 0 and at most {HARD_CAP_SECONDS:.0f} s, got {value:g}"
         )
+    return value
+
+
+def _schedule(given: object) -> int | None:
+    value = _number(given, "--invoke-queue-every")
+    if value is not None and not 10 <= value <= 3_600_000:
+        raise TargetSetupError(f"--invoke-queue-every must be from 10 to 3600000 ms, got {value:g}")
+    return None if value is None else int(value)
+
+
+def _percent(given: object) -> float | None:
+    value = _number(given, "--max-skipped")
+    if value is not None and not 0 <= value <= 100:
+        raise TargetSetupError(f"--max-skipped must be a percentage from 0 to 100, got {value:g}")
     return value

@@ -9,7 +9,7 @@ import pytest
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One option: `--name` on the command line, `name_with_underscores` in the ini file."""
+    """One option: `--name` on the command line, `conformance_name_with_underscores` in the ini file."""
 
     name: str
     help: str
@@ -30,19 +30,41 @@ OPTIONS = (
     OptionSpec("url", "base URL of the Supabase-shaped service for --target url"),
     OptionSpec(
         "env-file",
-        "KEY=VALUE file with SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY and "
-        "optionally DATABASE_URL (the environment wins over the file)",
+        "KEY=VALUE file with the target's settings: SUPABASE_URL, SUPABASE_ANON_KEY, "
+        "SUPABASE_SERVICE_ROLE_KEY, and optionally DATABASE_URL, FAKE_DEEPSEEK_URL, "
+        "FAKE_DEEPSEEK_ADMIN_TOKEN, SERVICE_LOG_FILE and the functions' settings "
+        "(INTERNAL_TIMEOUT_MS, ...); the environment wins over the file",
     ),
     OptionSpec(
         "db",
-        "PostgreSQL for the local stack: auto (default), embedded, system, testcontainers "
-        "or a DSN (postgresql://...); auto takes DATABASE_URL when set",
+        "local target: the PostgreSQL to provision, auto (default), embedded, system, testcontainers or "
+        "a DSN (auto takes DATABASE_URL when set); deployed target: its own database as a DSN",
         "auto",
     ),
     OptionSpec("db-image", "image for --db testcontainers", "postgres:16-alpine"),
     OptionSpec(
         "migrations",
         "folder of SQL migrations to test instead of the reference ones (Supabase layout)",
+    ),
+    OptionSpec(
+        "fake-llm",
+        "deployed target: serve[:HOST:PORT] starts a fake DeepSeek on loopback for the run "
+        "(point the target's DEEPSEEK_BASE_URL at it); gives the faults capability",
+    ),
+    OptionSpec(
+        "fake-llm-url",
+        "deployed target: root URL of a running fake DeepSeek the target's DEEPSEEK_BASE_URL points at "
+        "(its admin token from FAKE_DEEPSEEK_ADMIN_TOKEN); gives the faults capability",
+    ),
+    OptionSpec(
+        "service-log",
+        "deployed target: a file the target's service or functions write their log to "
+        "(or SERVICE_LOG_FILE); lets the log scenarios read it",
+    ),
+    OptionSpec(
+        "invoke-queue-every",
+        "deployed target: invoke process-plan-queue with the service key every this many milliseconds, "
+        "as pg_cron + pg_net would, for a deployment that does not schedule it itself",
     ),
     OptionSpec(
         "seed",
@@ -58,11 +80,17 @@ OPTIONS = (
     OptionSpec(
         "max-wait",
         "seconds the poller waits for a job before the app would show an error "
-        "(default: 60 on local, the 900 s hard cap elsewhere)",
+        "(default: 60 on a target on this machine, the 900 s hard cap elsewhere)",
+    ),
+    OptionSpec(
+        "max-skipped",
+        "fail the run when more than this percentage of the collected scenarios were skipped "
+        "(guards against a misconfigured target that silently skips everything)",
     ),
     OptionSpec(
         "allow-destructive",
-        "let scenarios that act on the whole queue run against staging",
+        "the deployed target's database is disposable: run the database scenarios on it "
+        "(they need its queue to themselves and remove every row they create)",
         flag=True,
     ),
 )

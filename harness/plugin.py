@@ -1,8 +1,9 @@
-"""pytest plugin of the conformance harness: options, markers, header, database, skips.
+"""pytest plugin of the conformance harness: options, markers, header, run services, skips.
 
 Loaded by the root conftest (`pytest_plugins = ["harness.plugin"]`). The controlling
-process resolves the configuration once and provisions PostgreSQL for the run; xdist
-workers receive a description of it and clone their own database.
+process resolves the configuration once and starts what the run needs once (PostgreSQL
+for the local target, a fake DeepSeek or the queue's schedule for a deployed one); xdist
+workers receive a description of them. Skips come from the target's capabilities.
 """
 
 from __future__ import annotations
@@ -14,42 +15,37 @@ from typing import Any
 import pytest
 
 from harness import options
+from harness.capabilities import CAPABILITIES
 from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
 from harness.errors import HarnessSetupError
-from harness.fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
-    database_run,
-    harness_config,
-    queue_db,
-    worker_database_dsn,
-    worker_service_dsn,
-)
-from harness.keys import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY
 from harness.redact import Redactor
 from harness.reporting import ConformanceReporter, new_run_id
-from harness.stack.keys import RunSecrets
-from harness.stack_fixtures import (  # noqa: F401  (fixtures are found in the plugin's namespace)
-    fake_llm,
-    history,
-    isolated_stack,
-    make_user,
-    poll,
-    profile_factory,
-    queue_admin,
-    stack_db,
-    target_endpoint,
-    wire,
-)
-from harness.targets import CAPABILITIES
+from harness.run_services import RunServices
+from harness.stack.secrets import RunSecrets
+from harness.stash import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY, STARTED_FAKE_KEY
+from harness.target.fake import FakeDeepSeek, FakeGiven
+
+pytest_plugins = [
+    "harness.fixtures.run",
+    "harness.fixtures.http",
+    "harness.fixtures.faults",
+    "harness.fixtures.database",
+    "harness.fixtures.service",
+    "harness.fixtures.stacks",
+]
 
 WORKERINPUT_DATABASE = "plan_conformance_database"
 WORKERINPUT_SECRETS = "plan_conformance_secrets"
 WORKERINPUT_SEED = "plan_conformance_seed"
+WORKERINPUT_FAKE = "plan_conformance_fake"
+RUN_SERVICES_KEY = pytest.StashKey[RunServices]()
 
 MARKERS = (
     "needs(*capabilities): the scenario needs these target capabilities "
     f"({', '.join(sorted(CAPABILITIES))}); skipped with the reason where the target lacks one",
-    "destructive: acts on the whole queue; never runs against staging unless --allow-destructive",
+    "destructive: needs the target's queue to itself (a database it may fill and empty); runs on a "
+    "deployed target only with --allow-destructive",
     "smoke: safe for staging with the real DeepSeek",
 )
 
@@ -73,16 +69,19 @@ def _only_informational(config: pytest.Config) -> bool:
 
 
 class _XdistHooks:
-    """Hands the controller's database, stack secrets and seed to every worker it starts."""
+    """Hands the controller's database, stack secrets, seed and fake to every worker it starts."""
 
-    def __init__(self, run: DatabaseRun | None, secrets: RunSecrets, seed: int) -> None:
-        self.run = run
+    def __init__(self, services: RunServices, secrets: RunSecrets, seed: int) -> None:
+        self.services = services
         self.secrets = secrets
         self.seed = seed
 
     def pytest_configure_node(self, node: Any) -> None:
-        if self.run is not None:
-            node.workerinput[WORKERINPUT_DATABASE] = self.run.to_workerinput()
+        if self.services.database is not None:
+            node.workerinput[WORKERINPUT_DATABASE] = self.services.database.to_workerinput()
+        fake = self.services.started_fake
+        if fake is not None:
+            node.workerinput[WORKERINPUT_FAKE] = [fake.url, fake.admin_token, fake.provenance]
         node.workerinput[WORKERINPUT_SECRETS] = self.secrets.to_workerinput()
         node.workerinput[WORKERINPUT_SEED] = self.seed
 
@@ -102,41 +101,55 @@ def pytest_configure(config: pytest.Config) -> None:
         data = workerinput.get(WORKERINPUT_DATABASE)
         config.stash[DATABASE_RUN_KEY] = DatabaseRun.from_workerinput(data) if data else None
         config.stash[RUN_SECRETS_KEY] = RunSecrets.from_workerinput(workerinput[WORKERINPUT_SECRETS])
+        fake = workerinput.get(WORKERINPUT_FAKE)
+        config.stash[STARTED_FAKE_KEY] = FakeDeepSeek(*fake) if fake else None
         return
 
     config.stash[HARNESS_CONFIG_KEY] = harness
     secrets = RunSecrets()
     config.stash[RUN_SECRETS_KEY] = secrets
-    run: DatabaseRun | None = None
-    if harness.database is not None and not _only_informational(config):
+    services = RunServices()
+    if not _only_informational(config):
         try:
-            run = DatabaseRun.start(harness.database, harness.migrations)
+            services = RunServices.start(harness)
         except HarnessSetupError as error:
             raise pytest.UsageError(str(error)) from None
-    config.stash[DATABASE_RUN_KEY] = run
+    config.stash[RUN_SERVICES_KEY] = services
+    config.stash[DATABASE_RUN_KEY] = services.database
+    config.stash[STARTED_FAKE_KEY] = services.started_fake
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistHooks(run, secrets, harness.seed), "plan-conformance-xdist")
+        config.pluginmanager.register(_XdistHooks(services, secrets, harness.seed), "plan-conformance-xdist")
     if not _only_informational(config):
-        _register_reporter(config, harness, run, secrets)
+        _register_reporter(config, harness, services, secrets)
 
 
 def _register_reporter(
-    config: pytest.Config, harness: HarnessConfig, run: DatabaseRun | None, secrets: RunSecrets
+    config: pytest.Config, harness: HarnessConfig, services: RunServices, secrets: RunSecrets
 ) -> None:
-    environment: dict[str, str] = {}
-    if harness.remote is not None:
-        environment["url"] = harness.remote.url
+    spec = harness.target
+    environment: dict[str, str] = {"capabilities": spec.capabilities.describe()}
+    if spec.endpoint is not None:
+        environment["url"] = spec.endpoint.url
     else:
         environment["migrations"] = harness.migrations.describe()
-    if run is not None:
-        environment["database"] = f"{run.server.provider}, PostgreSQL {run.server.version}"
+    if services.database is not None:
+        server = services.database.server
+        environment["database"] = f"{server.provider}, PostgreSQL {server.version}"
+    started = services.started_fake
     reporter = ConformanceReporter(
         run_id=new_run_id(),
         report_dir=harness.report_dir,
-        target=harness.target.name,
+        target=spec.label,
         seed=harness.seed,
-        redactor=Redactor((*harness.secret_values, secrets.jwt_secret, secrets.deepseek_api_key)),
+        redactor=Redactor(
+            (
+                *harness.secret_values,
+                *secrets.all(),
+                *((started.admin_token,) if started is not None and started.admin_token else ()),
+            )
+        ),
         environment=environment,
+        max_skipped_percent=harness.max_skipped_percent,
     )
     if config.option.xmlpath:
         reporter.junit_path = Path(config.option.xmlpath)
@@ -147,24 +160,37 @@ def _register_reporter(
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run = config.stash.get(DATABASE_RUN_KEY, None)
-    if run is not None:
-        run.close()
+    services = config.stash.get(RUN_SERVICES_KEY, None)
+    if services is not None:
+        services.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     harness = config.stash.get(HARNESS_CONFIG_KEY, None)
     if harness is None:
         return []
-    lines = [f"conformance: target {harness.target.name}, seed {harness.seed}"]
-    run = config.stash.get(DATABASE_RUN_KEY, None)
-    if run is not None:
-        lines.append(run.header())
+    spec = harness.target
+    where = f" {spec.endpoint.url}" if spec.endpoint is not None else ""
+    lines = [
+        f"conformance: target {spec.label}{where}, seed {harness.seed}",
+        f"capabilities: {spec.capabilities.describe()}",
+    ]
+    started = config.stash.get(STARTED_FAKE_KEY, None)
+    if started is not None:
+        lines.append(f"fake DeepSeek: {started.provenance}; the target's DEEPSEEK_BASE_URL must point at it")
+    elif isinstance(spec.fake, FakeGiven):
+        lines.append(f"fake DeepSeek: given at {spec.fake.url}; the target's calls must arrive there")
+    elif spec.capabilities.has("faults"):
+        lines.append("fake DeepSeek: each worker's stack starts its own")
+    lines.append(f"service settings: {spec.settings.describe()}")
+    services = config.stash.get(RUN_SERVICES_KEY, None)
+    if services is not None:
+        lines.extend(services.header_lines())
     return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    harness = config.stash[HARNESS_CONFIG_KEY]
+    spec = config.stash[HARNESS_CONFIG_KEY].target
     for item in items:
         needed: set[str] = set()
         for marker in item.iter_markers("needs"):
@@ -175,15 +201,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"known: {sorted(CAPABILITIES)}"
                 )
             needed.update(marker.args)
-        reason = harness.target.skip_reason(needed)
-        if (
-            reason is None
-            and harness.target.name != "local"
-            and item.get_closest_marker("destructive")
-            and not harness.allow_destructive
-        ):
+        reason = spec.capabilities.skip_reason(spec.label, needed)
+        if reason is None and item.get_closest_marker("destructive") and not spec.destructive_allowed:
             reason = (
-                f"acts on the whole queue; not run against {harness.target.name} without --allow-destructive"
+                f"needs the queue to itself; target {spec.label}'s database is not known to be disposable "
+                "(--allow-destructive says it is)"
             )
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))

@@ -55,11 +55,18 @@ class QueueUser:
 
 
 class QueueDatabase:
-    """One connection (autocommit, dict rows) to a database that has the queue contract."""
+    """One connection (autocommit, dict rows) to a database that has the queue contract.
 
-    def __init__(self, dsn: str) -> None:
+    `owns_database`: a scratch database the scenarios may empty (`prepare` truncates the
+    queue); otherwise a shared one (a deployed target's), where `prepare` only checks that the
+    queue is empty and `clean_up` deletes the users this object created, with their rows.
+    """
+
+    def __init__(self, dsn: str, *, owns_database: bool) -> None:
         self.dsn = dsn
+        self.owns_database = owns_database
         self.conn: psycopg.Connection[Row] = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+        self._created_users: list[str] = []
 
     def close(self) -> None:
         self.conn.close()
@@ -70,11 +77,33 @@ class QueueDatabase:
 
     # -- seeding and time -------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Empty the queue, the plans and the users (scratch databases only)."""
-        self.conn.execute(
-            "truncate auth.users, public.plan_generation_jobs, public.weekly_base_plans cascade"
-        )
+    def prepare(self) -> None:
+        """Before a scenario: empty a scratch database; on a shared one, insist that the queue
+        holds no job (a scenario claims "the oldest pending job" and counts the whole queue)."""
+        if self.owns_database:
+            self.conn.execute(
+                "truncate auth.users, public.plan_generation_jobs, public.weekly_base_plans cascade"
+            )
+            return
+        row = self.conn.execute(
+            "select (select count(*) from public.plan_generation_jobs) as jobs,"
+            " (select count(*) from public.weekly_base_plans) as plans"
+        ).fetchone()
+        assert row is not None
+        if row["jobs"] or row["plans"]:
+            raise AssertionError(
+                f"the target's database holds {row['jobs']} jobs and {row['plans']} plans this scenario "
+                "did not create; database scenarios need an empty queue (a disposable database: "
+                "`supabase db reset` empties a local one)"
+            )
+
+    def clean_up(self) -> None:
+        """After a scenario on a shared database: delete the users it created, and with them
+        (on delete cascade) their jobs, plans and notifications."""
+        if self.owns_database or not self._created_users:
+            return
+        self.conn.execute("delete from auth.users where id = any(%s::uuid[])", (self._created_users,))
+        self._created_users.clear()
 
     def create_user(self, email: str | None = None) -> QueueUser:
         user_id = str(uuid.uuid4())
@@ -83,6 +112,7 @@ class QueueDatabase:
             "insert into auth.users (id, email, email_confirmed_at) values (%s, %s, now())",
             (user_id, email),
         )
+        self._created_users.append(user_id)
         return QueueUser(user_id, email)
 
     def insert_job(

@@ -29,6 +29,7 @@ from harness.report import (
     conformance_matrix,
     redact_file,
     render_matrix_text,
+    skip_summary,
     write_report,
 )
 from harness.report.model import Outcome
@@ -80,6 +81,7 @@ class ConformanceReporter:
         seed: int,
         redactor: Redactor,
         environment: Mapping[str, str],
+        max_skipped_percent: float | None = None,
     ) -> None:
         self.run_id = run_id
         self.report_dir = report_dir
@@ -87,6 +89,8 @@ class ConformanceReporter:
         self.seed = seed
         self.redactor = redactor
         self.environment = dict(environment)
+        self.max_skipped_percent = max_skipped_percent
+        self.too_many_skipped: str | None = None
         self.started_at = datetime.now(UTC)
         self.scenarios: dict[str, ScenarioResult] = {}
         self.jobs: list[JobTimeline] = []
@@ -134,7 +138,14 @@ class ConformanceReporter:
                 report.longrepr = clean
         report.sections = [(title, self.redactor.text(content)) for title, content in report.sections]
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        skips = skip_summary(list(self.scenarios.values()))
+        if self.max_skipped_percent is not None and skips.percent > self.max_skipped_percent:
+            self.too_many_skipped = (
+                f"{skips.percent:.1f}% of the scenarios were skipped, more than --max-skipped "
+                f"{self.max_skipped_percent:g}%: the target lacks what they need (reasons above)"
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         results = RunResults(
             run_id=self.run_id,
             target=self.target,
@@ -154,8 +165,11 @@ class ConformanceReporter:
             return
         terminalreporter.section("conformance")
         text = render_matrix_text(conformance_matrix(list(self.scenarios.values())))
+        text += skip_summary(list(self.scenarios.values())).render()
         for line in text.splitlines():
             terminalreporter.write_line(line)
+        if self.too_many_skipped is not None:
+            terminalreporter.write_line(f"FAILED: {self.too_many_skipped}", red=True)
         if self.run_dir is not None:
             terminalreporter.write_line(f"report: {self.run_dir / 'report.html'}")
 

@@ -17,9 +17,11 @@ from harness.report.model import (
 from harness.report.summary import (
     ConformanceMatrix,
     ErrorCodeRow,
+    SkipSummary,
     conformance_matrix,
     error_code_rows,
     render_matrix_text,
+    skip_summary,
 )
 from harness.report.writer import point_latest, read_results, redact_file, write_report
 
@@ -33,6 +35,7 @@ __all__ = [
     "Outcome",
     "RunResults",
     "ScenarioResult",
+    "SkipSummary",
     "area_of",
     "conformance_matrix",
     "error_code_rows",
@@ -41,5 +44,6 @@ __all__ = [
     "redact_file",
     "render_html",
     "render_matrix_text",
+    "skip_summary",
     "write_report",
 ]

@@ -88,3 +88,26 @@ def error_code_rows(jobs: Sequence[JobTimeline]) -> list[ErrorCodeRow]:
         )
         for code in [*ERROR_CODE_UI_STATES, *undocumented]
     ]
+
+
+@dataclass(frozen=True)
+class SkipSummary:
+    """How much of the run was skipped, and why (the reasons, most frequent first)."""
+
+    skipped: int
+    total: int
+    reasons: tuple[tuple[str, int], ...]
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.skipped / self.total if self.total else 0.0
+
+    def render(self) -> str:
+        lines = [f"skipped {self.skipped} of {self.total} ({self.percent:.1f}%)"]
+        lines += [f"  {count:4d}  {reason}" for reason, count in self.reasons]
+        return "\n".join(lines) + "\n"
+
+
+def skip_summary(scenarios: Sequence[ScenarioResult]) -> SkipSummary:
+    reasons = Counter(s.reason or "(no reason given)" for s in scenarios if s.outcome == "skipped")
+    return SkipSummary(sum(reasons.values()), len(scenarios), tuple(reasons.most_common()))

@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
+
+from fake_llm.control import FakeLLMControl
 from harness.client import ApiKeys
-from harness.stack.keys import RunSecrets, mint_api_keys
 from harness.stack.process import ServerProcess
+from harness.stack.secrets import RunSecrets, mint_api_keys
 
 # What the local stack's service runs with (scenarios may override per isolated stack).
 SERVICE_DEFAULTS: Mapping[str, str] = {
@@ -64,23 +67,17 @@ class LocalStack:
         assert self.fake is not None
         return self.fake.url
 
+    def fake_control(self) -> FakeLLMControl:
+        """A control client of this stack's fake."""
+        return FakeLLMControl(self.fake_url, admin_token=self.secrets.fake_admin_token)
+
     def start(self) -> None:
         self.keys = mint_api_keys(self.secrets.jwt_secret)
         self.fake = ServerProcess(
             "fake-llm",
-            [
-                sys.executable,
-                "-m",
-                "fake_llm.cli",
-                "serve",
-                "--port",
-                "0",
-                "--seed",
-                str(self.seed),
-                "--api-key",
-                self.secrets.deepseek_api_key,
-            ],
-            env={},
+            [sys.executable, "-m", "fake_llm.cli", "serve", "--port", "0", "--seed", str(self.seed)],
+            # secrets through the environment, never on a command line
+            env={API_KEYS_ENV: self.secrets.deepseek_api_key, ADMIN_TOKEN_ENV: self.secrets.fake_admin_token},
             log_path=self.workdir / "fake-llm.log",
         )
         self.fake.start(ready_pattern="fake-llm serving on")

@@ -1,16 +1,23 @@
 """`plan-stack serve`: the local stack by hand, for a developer or for CI's `--target url` run.
 
 Starts PostgreSQL (the same providers as the harness), applies the shim and the migrations,
-then the fake DeepSeek and the reference service, and prints what a client needs:
+then the fake DeepSeek and the reference service, and prints what a client needs, which is
+also what `pytest scenarios --target url --env-file FILE` needs for every capability but
+`workers`:
 
     SUPABASE_URL=http://127.0.0.1:PORT
     SUPABASE_ANON_KEY=...
     SUPABASE_SERVICE_ROLE_KEY=...
+    DATABASE_URL=...                    the stack's database, as its owner
     FAKE_DEEPSEEK_URL=http://127.0.0.1:PORT
+    FAKE_DEEPSEEK_ADMIN_TOKEN=...
+    SERVICE_LOG_FILE=/tmp/plan-stack-.../plan-reference.log
+    INTERNAL_TIMEOUT_MS=1500            and the other settings scenarios reason about
 
-`--env-out FILE` writes the same lines to FILE once everything is up (for scripts to
-source). Everything stops and is removed on Ctrl-C or SIGTERM. The keys are secrets of
-this throw-away stack only; print them nowhere else.
+`--env-out FILE` writes the same lines to FILE (owner-only) once everything is up.
+`--no-worker-loop` leaves the queue unscheduled: something else invokes process-plan-queue
+(the suite's `--invoke-queue-every`). Everything stops and is removed on Ctrl-C or SIGTERM.
+The keys, the DSN and the token are secrets of this throw-away stack only.
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
-from fake_llm.control import FakeLLMControl
+from psycopg.conninfo import conninfo_to_dict
+
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest
 from harness.db.run import DatabaseRun
 from harness.errors import HarnessSetupError
 from harness.stack.local import LocalStack
+from harness.target.settings import ENV_NAMES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrations", type=Path, help="migrations folder (default: the reference ones)")
     serve.add_argument("--preset", help="fake DeepSeek preset to load (healthy, flaky, overloaded, ...)")
     serve.add_argument("--seed", type=int, default=20251130)
-    serve.add_argument("--env-out", type=Path, help="write the SUPABASE_* lines to this file when ready")
+    serve.add_argument("--env-out", type=Path, help="write the printed settings to this file when ready")
+    serve.add_argument(
+        "--no-worker-loop",
+        action="store_true",
+        help="do not work the queue in the background; process-plan-queue runs only when invoked "
+        "(run the suite with --invoke-queue-every MS)",
+    )
     serve.add_argument(
         "--service-env",
         action="append",
@@ -65,7 +81,8 @@ def serve(arguments: argparse.Namespace) -> None:
     migrations = (
         MigrationSet.from_folder(arguments.migrations) if arguments.migrations else MigrationSet.reference()
     )
-    overrides = {"WORKER_INTERVAL_MS": "200", **_service_overrides(arguments.service_env)}
+    loop = {"WORKER_INTERVAL_MS": "0"} if arguments.no_worker_loop else {"WORKER_INTERVAL_MS": "200"}
+    overrides = {**loop, **_service_overrides(arguments.service_env)}
     run = DatabaseRun.start(
         DatabaseRequest(spec=arguments.db, environment_dsn=os.environ.get("DATABASE_URL")), migrations
     )
@@ -82,24 +99,18 @@ def serve(arguments: argparse.Namespace) -> None:
         )
         stack.start()
         if arguments.preset:
-            with FakeLLMControl(stack.fake_url) as control:
+            with stack.fake_control() as control:
                 control.load_preset(arguments.preset)
-        assert stack.keys is not None and stack.keys.service_role is not None
-        lines = [
-            f"SUPABASE_URL={stack.service_url}",
-            f"SUPABASE_ANON_KEY={stack.keys.anon}",
-            f"SUPABASE_SERVICE_ROLE_KEY={stack.keys.service_role}",
-            f"FAKE_DEEPSEEK_URL={stack.fake_url}",
-        ]
+        lines = [f"{key}={value}" for key, value in _settings(stack).items()]
         print(run.header(), file=sys.stderr)
         print(f"logs: {workdir}", file=sys.stderr)
+        if arguments.no_worker_loop:
+            print(
+                "queue: not scheduled; invoke process-plan-queue (--invoke-queue-every MS)", file=sys.stderr
+            )
         print("\n".join(lines), flush=True)
         if arguments.env_out is not None:
-            staged = arguments.env_out.with_suffix(".tmp")
-            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # keys: owner only
-            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                out.write("\n".join(lines) + "\n")
-            staged.replace(arguments.env_out)
+            _write_owner_only(arguments.env_out, "\n".join(lines) + "\n")
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
@@ -109,6 +120,40 @@ def serve(arguments: argparse.Namespace) -> None:
             stack.stop()
             shutil.rmtree(stack.workdir, ignore_errors=True)
         run.close()
+
+
+def _settings(stack: LocalStack) -> dict[str, str]:
+    """What a client, and the suite as `--target url`, needs to know of the stack."""
+    assert stack.keys is not None and stack.keys.service_role is not None and stack.service is not None
+    service = stack.service_env_defaults()
+    return {
+        "SUPABASE_URL": stack.service_url,
+        "SUPABASE_ANON_KEY": stack.keys.anon,
+        "SUPABASE_SERVICE_ROLE_KEY": stack.keys.service_role,
+        "DATABASE_URL": _url_dsn(stack.database_dsn),
+        "FAKE_DEEPSEEK_URL": stack.fake_url,
+        "FAKE_DEEPSEEK_ADMIN_TOKEN": stack.secrets.fake_admin_token,
+        "SERVICE_LOG_FILE": str(stack.service.log_path),
+        **{name: service[name] for name in ENV_NAMES.values()},
+    }
+
+
+def _url_dsn(dsn: str) -> str:
+    """The DSN as a postgresql:// URL (one token in an env file, understood by every driver)."""
+    parts = conninfo_to_dict(dsn)
+    user = quote(str(parts.get("user", "")), safe="")
+    password = quote(str(parts.get("password", "")), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    where = f"{parts.get('host', '127.0.0.1')}:{parts.get('port', 5432)}/{parts['dbname']}"
+    return f"postgresql://{credentials}{where}"
+
+
+def _write_owner_only(path: Path, text: str) -> None:
+    staged = path.with_suffix(".tmp")
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # secrets: owner only
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    staged.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.queue_db import QueueDatabase, QueueUser, Row, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, QueueUser, Row, refused
 
 
 def test_owner_cancels_a_pending_job(queue_db: QueueDatabase) -> None:

@@ -14,8 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.queue_db import QueueDatabase, Row
-from pgcaller import Caller, as_caller
+from harness import Caller, QueueDatabase, Row, as_caller
 
 CLAIMERS = 8
 JOBS = 200

@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from harness.queue_db import QueueDatabase, Row, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, Row, refused
 
 LONG_AGO = timedelta(minutes=11)
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.queue_db import QueueDatabase, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, refused
 
 DOCUMENTED_FIELDS = {
     "generated_at",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.queue_db import QueueDatabase, refused
+from harness import QueueDatabase, refused
 
 
 @pytest.mark.parametrize("max_retries", [1, 2, 3, 4, 5])

@@ -10,8 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from harness.queue_db import QueueDatabase, QueueUser, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, QueueUser, refused
 
 SERVICE_ONLY_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("claim_next_plan_job", {"p_worker_id": "intruder"}),

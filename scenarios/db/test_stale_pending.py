@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness.queue_db import QueueDatabase
+from harness import QueueDatabase
 
 WINDOW = timedelta(minutes=30)
 

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.queue_db import QueueDatabase, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, refused
 
 STUCK_AFTER = timedelta(minutes=10)
 LONG_AGO = timedelta(minutes=11)

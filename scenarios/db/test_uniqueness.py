@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from harness.queue_db import QueueDatabase, refused
+from harness import QueueDatabase, refused
 
 
 def test_second_active_job_for_a_user_is_rejected(queue_db: QueueDatabase) -> None:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 import jwt
 import pytest
 
-from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
-from harness.profiles import ProfileFactory, invalid_profiles
+from harness import PlanJobs, ProfileFactory, QueueAdmin, SupabaseHttp, invalid_profiles
 
 pytestmark = [pytest.mark.needs("http"), pytest.mark.smoke]
 

@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.client import PlanJobs
-from harness.poller import PollOutcome, UiState
-from harness.profiles import ProfileFactory
-from harness.stack_fixtures import TargetEndpoint
+from harness import PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
 
-pytestmark = pytest.mark.needs("http", "faults", "workers")
+pytestmark = pytest.mark.needs("http", "faults")
 
 MARGIN_MS = 750  # scheduling on a loaded 2-core CI machine, not a tolerance of the contract
 
@@ -36,12 +32,11 @@ def test_stalled_calls_end_as_ai_timeout_within_the_deadline(
     action: dict[str, Any],
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
-    target_endpoint: TargetEndpoint,
+    attempt_deadline_ms: int,
 ) -> None:
-    assert target_endpoint.stack is not None
-    deadline_ms = target_endpoint.stack.attempt_deadline_ms
+    deadline_ms = attempt_deadline_ms
     jobs = make_user()
     fake_llm.add_fault({"match": {"user": jobs.session.user_id}, "action": action})
 

@@ -9,10 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.client import PlanJobs
-from harness.oracle import check_plan, compute_targets
-from harness.poller import PollOutcome, UiState
-from harness.profiles import ProfileFactory
+from harness import PlanJobs, PollOutcome, ProfileFactory, UiState, check_plan, compute_targets
 
 pytestmark = [pytest.mark.needs("http"), pytest.mark.smoke]
 

@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.checkers import DbSnapshot, all_invariants
-from harness.client import PlanJobs
-from harness.history import History
-from harness.poller import PollOutcome
-from harness.profiles import ProfileFactory
-from harness.queue_db import QueueDatabase
-from harness.redact import Redactor
-from harness.reporting import record_check
-from harness.stack_fixtures import TargetEndpoint
+from harness import (
+    DbSnapshot,
+    History,
+    PlanJobs,
+    PollOutcome,
+    ProfileFactory,
+    QueueDatabase,
+    Redactor,
+    ScenarioFake,
+    all_invariants,
+    record_check,
+)
 
 pytestmark = pytest.mark.needs("http", "faults", "db")
 
@@ -37,11 +39,11 @@ FAULTS: list[tuple[dict[str, Any], dict[str, Any], int | None] | None] = [
 def test_mixed_workload_keeps_every_invariant(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
-    stack_db: QueueDatabase,
+    target_db: QueueDatabase,
     history: History,
-    target_endpoint: TargetEndpoint,
+    target_secrets: tuple[str, ...],
     request: pytest.FixtureRequest,
 ) -> None:
     users = [make_user() for _ in range(len(FAULTS) + 2)]
@@ -60,16 +62,13 @@ def test_mixed_workload_keeps_every_invariant(
     outcomes = [poll(jobs, job_id) for jobs, job_id in zip([*users, regenerator], job_ids, strict=True)]
 
     user_ids = [jobs.session.user_id for jobs in users]
-    job_rows = stack_db.conn.execute(
+    job_rows = target_db.conn.execute(
         "select * from public.plan_generation_jobs where user_id = any(%s::uuid[])", (user_ids,)
     ).fetchall()
-    plan_rows = stack_db.conn.execute(
+    plan_rows = target_db.conn.execute(
         "select * from public.weekly_base_plans where user_id = any(%s::uuid[])", (user_ids,)
     ).fetchall()
-    secrets = []
-    if target_endpoint.stack is not None:
-        secrets = [target_endpoint.stack.secrets.jwt_secret, target_endpoint.stack.secrets.deepseek_api_key]
-    checker = all_invariants(bound_seconds=60, redactor=Redactor(tuple(secrets)))
+    checker = all_invariants(bound_seconds=60, redactor=Redactor(target_secrets))
     verdict = checker.check(history.ops, DbSnapshot.of(job_rows, plan_rows))
     record_check(request.node, verdict)
 

@@ -7,10 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.client import PlanJobs
-from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
-from harness.profiles import ProfileFactory
+from harness import TERMINAL_STATUSES, PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -23,11 +20,11 @@ def test_every_job_ends_and_the_screen_stops_spinning(
     preset: str,
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
-    fake_llm.load_preset(preset)
     users = [make_user() for _ in range(USERS_PER_PRESET)]
+    fake_llm.load_preset(preset, users=[jobs.session.user_id for jobs in users])
     job_ids = [jobs.create_job_id(profile_factory.make()) for jobs in users]
 
     outcomes = [poll(jobs, job_id) for jobs, job_id in zip(users, job_ids, strict=True)]

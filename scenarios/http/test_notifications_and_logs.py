@@ -8,11 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.client import PlanJobs
-from harness.poller import PollOutcome, UiState
-from harness.profiles import ProfileFactory
-from harness.stack_fixtures import TargetEndpoint
+from harness import LogFile, PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -40,7 +36,7 @@ def test_a_finished_job_notifies_the_user_with_the_right_deep_link(
     link: str,
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()
@@ -58,7 +54,7 @@ def test_a_finished_job_notifies_the_user_with_the_right_deep_link(
 def test_retried_and_cancelled_jobs_send_no_notification(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()
@@ -70,15 +66,13 @@ def test_retried_and_cancelled_jobs_send_no_notification(
     assert _notifications(jobs) == []
 
 
-@pytest.mark.needs("workers")
 def test_every_transition_is_logged_with_job_id_status_retry_count_and_error_code(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
-    target_endpoint: TargetEndpoint,
+    service_log: LogFile,
 ) -> None:
-    assert target_endpoint.stack is not None and target_endpoint.stack.service is not None
     jobs = make_user()
     fake_llm.add_fault(
         {"match": {"user": jobs.session.user_id}, "action": {"type": "http_error", "status": 500}, "times": 1}
@@ -86,7 +80,7 @@ def test_every_transition_is_logged_with_job_id_status_retry_count_and_error_cod
     job_id = jobs.create_job_id(profile_factory.make())
     assert poll(jobs, job_id).ui_state is UiState.COMPLETED
 
-    records = [json.loads(line) for line in target_endpoint.stack.service.log_lines() if line.startswith("{")]
+    records = [json.loads(line) for line in service_log.lines() if line.startswith("{")]
     transitions = [record for record in records if record.get("jobId") == job_id and "event" in record]
 
     events = [record["event"] for record in transitions]
@@ -102,17 +96,10 @@ def test_every_transition_is_logged_with_job_id_status_retry_count_and_error_cod
     )
 
 
-@pytest.mark.needs("workers")
-def test_no_secret_reaches_the_service_log(target_endpoint: TargetEndpoint) -> None:
-    stack = target_endpoint.stack
-    assert stack is not None and stack.service is not None and stack.keys is not None
-    log = "\n".join(stack.service.log_lines())
+def test_no_secret_reaches_the_service_log(service_log: LogFile, target_secrets: tuple[str, ...]) -> None:
+    log = "\n".join(service_log.lines())
 
     assert log, "the service logged nothing"
-    for secret in (
-        stack.secrets.jwt_secret,
-        stack.secrets.deepseek_api_key,
-        stack.keys.anon,
-        stack.keys.service_role,
-    ):
-        assert secret and secret not in log
+    assert target_secrets, "the run knows no secret of the target to look for"
+    for secret in target_secrets:
+        assert secret not in log, "a secret of the target is in its service log"

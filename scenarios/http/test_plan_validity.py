@@ -8,11 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.client import PlanJobs
-from harness.oracle import check_plan, compute_targets
-from harness.poller import PollOutcome, UiState
-from harness.profiles import ProfileFactory
+from harness import PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState, check_plan, compute_targets
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -24,7 +20,7 @@ def test_generated_users_get_valid_plans(
     quality: str,
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     fake_llm.settings(quality=quality)
@@ -50,7 +46,7 @@ def test_plans_breaking_diet_or_avoid_rules_are_never_saved(
     defect: str,
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()

@@ -9,11 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from fake_llm.control import FakeLLMControl
-from harness.client import PlanJobs
-from harness.poller import PollOutcome, UiState
-from harness.profiles import ProfileFactory
-from harness.queue_db import QueueDatabase
+from harness import PlanJobs, PollOutcome, ProfileFactory, QueueDatabase, ScenarioFake, UiState
 
 pytestmark = pytest.mark.needs("http")
 
@@ -36,7 +32,7 @@ def test_creating_twice_returns_the_same_active_job(
 def test_simultaneous_creates_make_one_job(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
 ) -> None:
     jobs = make_user()
     fake_llm.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "delay", "ms": 300}})
@@ -79,8 +75,8 @@ def test_regeneration_within_fourteen_days_is_refused_with_the_next_allowed_time
 def test_regeneration_keeps_the_old_plan_active_until_the_new_job_completes(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
-    stack_db: QueueDatabase,
+    fake_llm: ScenarioFake,
+    target_db: QueueDatabase,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()
@@ -89,7 +85,7 @@ def test_regeneration_keeps_the_old_plan_active_until_the_new_job_completes(
     old_plan = jobs.active_plan()
     assert old_plan is not None
     # fifteen days pass
-    stack_db.conn.execute(
+    target_db.conn.execute(
         "update public.plan_generation_jobs set completed_at = completed_at - %s where id = %s",
         (timedelta(days=15), old_job),
     )
@@ -109,7 +105,7 @@ def test_regeneration_keeps_the_old_plan_active_until_the_new_job_completes(
 def test_regenerating_during_a_job_supersedes_it(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()
@@ -155,7 +151,7 @@ def test_cancellation_racing_completion_never_saves_the_plan(
     stage: int,
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
-    fake_llm: FakeLLMControl,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
     jobs = make_user()
@@ -177,7 +173,7 @@ def test_cancellation_racing_completion_never_saves_the_plan(
     assert fake_llm.count(user=jobs.session.user_id) >= stage, "the attempt had started"
 
 
-def _wait_for_call(fake: FakeLLMControl, user_id: str, stage: int, timeout_s: float = 10.0) -> None:
+def _wait_for_call(fake: ScenarioFake, user_id: str, stage: int, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if fake.count(user=user_id, stage=stage) >= 1:

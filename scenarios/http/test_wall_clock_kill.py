@@ -9,9 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.client import QueueAdmin
-from harness.profiles import ProfileFactory
-from harness.stack_fixtures import IsolatedStack
+from harness import IsolatedStack, ProfileFactory, QueueAdmin
 
 pytestmark = pytest.mark.needs("http", "faults", "db", "clock", "workers")
 

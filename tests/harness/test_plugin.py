@@ -57,7 +57,7 @@ def test_staging_skips_what_it_lacks_with_the_reason_and_redacts_reports(
     result = _run(pytester, "--target", "staging", "--report-dir", "out", "-rs")
 
     result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*target staging lacks faults (faults: the harness does not control*"])
+    result.stdout.fnmatch_lines(["*target staging lacks faults (faults: no fake DeepSeek under the harness*"])
     run_dir = (pytester.path / "out" / "latest").resolve()
     junit = (run_dir / "junit.xml").read_text()
     results = json.loads((run_dir / "results.json").read_text())
@@ -108,7 +108,7 @@ def test_env_file_supplies_the_target_settings(
     result = _run(pytester, "--target", "staging", "--env-file", str(env_file))
 
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["conformance: target staging, seed *"])
+    result.stdout.fnmatch_lines(["conformance: target staging http://127.0.0.1:9, seed *"])
 
 
 def test_reports_latest_points_at_the_newest_run(pytester: pytest.Pytester) -> None:

@@ -25,13 +25,25 @@ class RunSecrets:
     deepseek_api_key: str = field(
         default_factory=lambda: "sk-conformance-" + secrets.token_hex(16), repr=False
     )
+    fake_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+    def all(self) -> tuple[str, ...]:
+        return (self.jwt_secret, self.deepseek_api_key, self.fake_admin_token)
 
     def to_workerinput(self) -> dict[str, str]:
-        return {"jwt_secret": self.jwt_secret, "deepseek_api_key": self.deepseek_api_key}
+        return {
+            "jwt_secret": self.jwt_secret,
+            "deepseek_api_key": self.deepseek_api_key,
+            "fake_admin_token": self.fake_admin_token,
+        }
 
     @classmethod
     def from_workerinput(cls, data: Mapping[str, str]) -> RunSecrets:
-        return cls(jwt_secret=data["jwt_secret"], deepseek_api_key=data["deepseek_api_key"])
+        return cls(
+            jwt_secret=data["jwt_secret"],
+            deepseek_api_key=data["deepseek_api_key"],
+            fake_admin_token=data["fake_admin_token"],
+        )
 
 
 def mint_api_keys(secret: str) -> ApiKeys:
