@@ -1,4 +1,8 @@
-"""The admin API under `/__admin` (WireMock style): faults, presets, journal, settings."""
+"""The admin API under `/__admin` (WireMock style): faults, presets, journal, settings.
+
+Access rules (token, loopback, cross-site, content type) are `admin_guard`'s; here every body
+is read strictly: 413 past `admin_body_limit_bytes`, 400 unless it is strict JSON, 422 naming
+each wrong field (NUL characters included)."""
 
 from __future__ import annotations
 
@@ -8,19 +12,17 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from fake_llm import json_body
+from fake_llm.admin_guard import ADMIN, AdminRefusal, refusal
 from fake_llm.journal import JournalFilter
-from fake_llm.presets import (
-    UnknownPresetError,
-    describe_validation_error,
-    load_preset,
-    preset_names,
-)
+from fake_llm.json_body import BodyTooLarge, JsonBodyError, first_string_with, read_limited
+from fake_llm.presets import UnknownPresetError, load_preset, preset_names
 from fake_llm.rules import FaultRule
 from fake_llm.settings import SettingsPatch
-from fake_llm.state import STATE_KEY
+from fake_llm.state import SETTINGS_KEY, STATE_KEY
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-ADMIN = "/__admin"
+ADMIN_MAX_DEPTH = 32
 
 
 class PresetLoad(BaseModel):
@@ -37,38 +39,51 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def _invalid(error: ValidationError, what: str) -> web.HTTPUnprocessableEntity:
-    details = [
+def _invalid(details: list[dict[str, str]], what: str) -> AdminRefusal:
+    described = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
+    return AdminRefusal(422, {"error": f"invalid {what}: {described}", "details": details})
+
+
+def _validation_details(error: ValidationError) -> list[dict[str, str]]:
+    return [
         {
             "field": ".".join(str(part) for part in problem["loc"]) or "(body)",
             "message": problem["msg"],
         }
         for problem in error.errors()
     ]
-    body = json.dumps(
-        {"error": f"invalid {what}: {describe_validation_error(error)}", "details": details}
-    )
-    return web.HTTPUnprocessableEntity(text=body, content_type="application/json")
+
+
+def _refuse_nul(data: Any, what: str) -> None:
+    field = first_string_with(data, "\x00", max_depth=ADMIN_MAX_DEPTH)
+    if field is not None:
+        raise _invalid([{"field": field, "message": "NUL character not allowed"}], what)
 
 
 async def _body(request: web.Request, model: type[ModelT], what: str) -> ModelT:
-    raw = await request.read()
+    """The body as `model`: 413 past the limit, 400 unless strict JSON, 422 naming each field."""
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError as error:
-        body = json.dumps({"error": f"invalid {what}: body is not JSON: {error}"})
-        raise web.HTTPBadRequest(text=body, content_type="application/json") from error
+        raw = await read_limited(request, request.app[SETTINGS_KEY].admin_body_limit_bytes)
+    except BodyTooLarge as error:
+        raise refusal(413, f"invalid {what}: {error}") from None
+    try:
+        data = json_body.loads(raw, max_depth=ADMIN_MAX_DEPTH) if raw.strip() else {}
+    except JsonBodyError as error:
+        raise refusal(400, f"invalid {what}: body is not JSON: {error}") from None
+    _refuse_nul(data, what)
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise _invalid(error, what) from error
+        raise _invalid(_validation_details(error), what) from None
 
 
 def _query(request: web.Request) -> JournalFilter:
+    wanted = dict(request.query)
+    _refuse_nul(wanted, "journal query")
     try:
-        return JournalFilter.model_validate(dict(request.query))
+        return JournalFilter.model_validate(wanted)
     except ValidationError as error:
-        raise _invalid(error, "journal query") from error
+        raise _invalid(_validation_details(error), "journal query") from None
 
 
 async def health(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from fake_llm.chat_request import ChatRequestError, parse_chat_request
 from fake_llm.completion import identity_for
 from fake_llm.errors import error_response, masked_key
 from fake_llm.journal import CallRecord
+from fake_llm.json_body import BodyTooLarge, read_limited
 from fake_llm.models import models_listing
 from fake_llm.state import STATE_KEY, FakeState
 
@@ -50,7 +51,13 @@ def _refuse_unauthorized(
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """`POST /chat/completions` and `/v1/chat/completions`."""
     state = request.app[STATE_KEY]
-    raw = await request.read()
+    try:
+        raw = await read_limited(request, state.server.chat_body_limit_bytes)
+    except BodyTooLarge as error:
+        record = state.journal.start(request.method, request.path, b"")
+        record.status = 413
+        record.finish("invalid_request")
+        return error_response(413, f"Request body too large: the limit is {error.limit} bytes")
     record = state.journal.start(request.method, request.path, raw)
     refusal = _refuse_unauthorized(request, state, record)
     if refusal is not None:

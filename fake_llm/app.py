@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from fake_llm.admin import add_admin_routes
+from fake_llm.admin_guard import guard_admin
 from fake_llm.api import add_api_routes
 from fake_llm.settings import ServerSettings
 from fake_llm.state import SETTINGS_KEY, STATE_KEY, build_state
@@ -27,7 +28,7 @@ async def _release_waiting_handlers(app: web.Application) -> None:
 
 def create_app(settings: ServerSettings | None = None) -> web.Application:
     """A fake DeepSeek application; serve it with `handler_cancellation=True` (see `server.py`)."""
-    app = web.Application()
+    app = web.Application(middlewares=[guard_admin])
     app[SETTINGS_KEY] = settings or ServerSettings()
     app.cleanup_ctx.append(_state_lifecycle)
     app.on_shutdown.append(_release_waiting_handlers)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from fake_llm import json_body
+from fake_llm.json_body import JsonBodyError
 from fake_llm.models import ModelInfo, find_model
 
 ROLES = ("system", "user", "assistant", "tool")
+CHAT_MAX_DEPTH = 128  # serde_json's recursion limit (DeepSeek's 422 texts are axum/serde_json's)
 STAGE_PATTERN = re.compile(r"\bstage\s*([12])\b", re.IGNORECASE)
 USER_LINE_PATTERN = re.compile(r"^\s*USER:\s*(\S+)\s*$", re.MULTILINE)
 
@@ -98,6 +100,23 @@ def _read_messages(raw_messages: object, model: ModelInfo) -> tuple[Message, ...
     return tuple(messages)
 
 
+def _check_types(body: dict[str, Any]) -> None:
+    """The optional fields the fake reads must have DeepSeek's types (422 like its deserializer)."""
+    for field, expected, wanted in (
+        ("user", str, "a string"),
+        ("logprobs", bool, "a boolean"),
+        ("thinking", dict, "an object"),
+    ):
+        value = body.get(field)
+        if value is not None and not isinstance(value, expected):
+            raise _deserialize_error(f"{field}: invalid type, expected {wanted}")
+    thinking_type = (body.get("thinking") or {}).get("type")
+    if thinking_type is not None and thinking_type not in ("enabled", "disabled"):
+        raise _deserialize_error(
+            "thinking.type: unknown variant, expected one of `enabled`, `disabled`"
+        )
+
+
 def _check_range(body: dict[str, Any], field: str, low: float, high: float) -> None:
     value = body.get(field)
     if value is None:
@@ -171,17 +190,9 @@ def find_user(messages: tuple[Message, ...]) -> str | None:
 def parse_chat_request(raw: bytes) -> ChatRequest:
     """Validate `raw` as DeepSeek does; raise `ChatRequestError` naming what is wrong."""
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        position = (
-            f" at line {error.lineno} column {error.colno}"
-            if isinstance(error, json.JSONDecodeError)
-            else ""
-        )
-        detail = error.msg if isinstance(error, json.JSONDecodeError) else "invalid UTF-8"
-        raise ChatRequestError(
-            400, f"Failed to parse the request body as JSON: {detail}{position}"
-        ) from error
+        body = json_body.loads(raw, max_depth=CHAT_MAX_DEPTH)
+    except JsonBodyError as error:
+        raise ChatRequestError(400, f"Failed to parse the request body as JSON: {error}") from None
     if not isinstance(body, dict):
         raise _deserialize_error("invalid type, expected an object")
     for field in ("model", "messages"):
@@ -195,6 +206,7 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     stream = body.get("stream", False)
     if stream is not None and not isinstance(stream, bool):
         raise _deserialize_error("stream: invalid type, expected a boolean")
+    _check_types(body)
     if model.thinks and body.get("logprobs"):
         raise ChatRequestError(400, "deepseek-reasoner does not support logprobs")
     messages = _read_messages(body["messages"], model)
@@ -202,7 +214,7 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     _check_range(body, "top_p", 0, 1)
     _check_range(body, "frequency_penalty", -2, 2)
     _check_range(body, "presence_penalty", -2, 2)
-    thinking = body.get("thinking")
+    thinking = body.get("thinking") or {}
     return ChatRequest(
         raw=raw,
         body=body,
@@ -211,7 +223,7 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
         stream=bool(stream),
         max_tokens=_read_max_tokens(body, model),
         json_mode=_read_json_mode(body, messages),
-        thinking=model.thinks or (isinstance(thinking, dict) and thinking.get("type") == "enabled"),
+        thinking=model.thinks or thinking.get("type") == "enabled",
         stage=find_stage(messages),
         user=find_user(messages),
     )

@@ -1,25 +1,59 @@
-"""The `fake-llm` command: `fake-llm serve` runs the fake until Ctrl-C."""
+"""The `fake-llm` command: `fake-llm serve` runs the fake until Ctrl-C.
+
+API keys come only from the environment (`FAKE_DEEPSEEK_API_KEYS`, else `DEEPSEEK_API_KEY`);
+the admin token from `--admin-token` or `FAKE_DEEPSEEK_ADMIN_TOKEN`. Without a token the fake
+serves loopback addresses only. See "Deploying the fake" in `docs/fake-llm.md`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
+from fake_llm.environment import (
+    ADMIN_TOKEN_ENV,
+    API_KEYS_ENV,
+    AcceptedKeys,
+    EnvironmentConfigError,
+    accepted_keys,
+    admin_token_from,
+)
 from fake_llm.presets import RulesFileError, describe_validation_error, preset_names
 from fake_llm.server import FakeDeepSeek
-from fake_llm.settings import RuntimeSettings, ServerSettings
+from fake_llm.settings import RuntimeSettings, ServerSettings, admin_token_problem, is_loopback_host
+
+
+class StartRefused(Exception):
+    """A start the fake refuses; the message is one line saying why (never a secret's value)."""
+
+
+class _RemovedApiKeyOption(argparse.Action):
+    """`--api-key` was removed: refuse it without echoing the key argparse would print."""
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        raise StartRefused(
+            f"--api-key was removed (a command line is visible to every user in `ps`); "
+            f"give the accepted keys in {API_KEYS_ENV} (comma-separated)"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `fake-llm`."""
     parser = argparse.ArgumentParser(prog="fake-llm", description="A fake DeepSeek API server.")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the fake until Ctrl-C")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the fake until Ctrl-C",
+        epilog=f"API keys come from {API_KEYS_ENV} (comma-separated) or DEEPSEEK_API_KEY; "
+        "without either, any non-empty key is accepted.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     serve.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
@@ -28,46 +62,84 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quality", choices=("exact", "realistic"), default="exact")
     serve.add_argument("--latency-ms", type=float, default=0.0, help="delay before every answer")
     serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        help="accepted API key (repeatable; default: any non-empty key)",
+        "--admin-token",
+        help=f"token every /__admin call must send (prefer {ADMIN_TOKEN_ENV}: a command line "
+        "is visible in `ps`); required to bind a non-loopback address",
     )
+    serve.add_argument("--api-key", action=_RemovedApiKeyOption, help=argparse.SUPPRESS)
     return parser
 
 
-def settings_from(arguments: argparse.Namespace) -> ServerSettings:
-    """Server settings from parsed arguments (ValidationError names a bad value)."""
+def _admin_token(arguments: argparse.Namespace, environ: Mapping[str, str]) -> SecretStr | None:
+    token: SecretStr | None = admin_token_from(environ)
+    source = ADMIN_TOKEN_ENV
+    if arguments.admin_token is not None:
+        token, source = SecretStr(arguments.admin_token), "--admin-token"
+    if token is not None and (problem := admin_token_problem(token.get_secret_value())):
+        raise StartRefused(f"{source}: {problem}")
+    return token
+
+
+def settings_from(
+    arguments: argparse.Namespace, keys: AcceptedKeys, environ: Mapping[str, str]
+) -> ServerSettings:
+    """Server settings from parsed arguments and the environment (ValidationError names a bad
+    value, `StartRefused` a refused deployment)."""
+    token = _admin_token(arguments, environ)
+    if token is None and not is_loopback_host(arguments.host):
+        raise StartRefused(
+            f"refusing to serve on {arguments.host} without an admin token: the admin API could "
+            f"be reconfigured from the network; give --admin-token or {ADMIN_TOKEN_ENV}, "
+            "or bind a loopback address"
+        )
     return ServerSettings(
         host=arguments.host,
         port=arguments.port,
         runtime=RuntimeSettings(
             seed=arguments.seed, quality=arguments.quality, latency_ms=arguments.latency_ms
         ),
-        api_keys=tuple(SecretStr(key) for key in arguments.api_key),
+        api_keys=keys.keys,
+        admin_token=token,
         preset=arguments.preset,
         faults_file=arguments.faults,
     )
 
 
-async def serve(settings: ServerSettings) -> None:
+def start_lines(fake: FakeDeepSeek, keys: AcceptedKeys) -> list[str]:
+    """What `serve` prints once it listens: the URL first (the harness waits for it)."""
+    if fake.settings.admin_token is None:
+        access = "open to loopback clients only, no admin token"
+    else:
+        access = "every call needs the admin token"
+    return [
+        f"fake-llm serving on {fake.url} (admin: {fake.url}/__admin, {access})",
+        f"fake-llm chat API {keys.describe()}",
+    ]
+
+
+async def serve(settings: ServerSettings, keys: AcceptedKeys) -> None:
     """Serve until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     async with FakeDeepSeek(settings) as fake:
-        print(f"fake-llm serving on {fake.url} (admin: {fake.url}/__admin)", flush=True)
+        print("\n".join(start_lines(fake, keys)), flush=True)
         await stop.wait()
     print("fake-llm stopped", flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the `fake-llm` console script."""
-    arguments = build_parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
     try:
-        settings = settings_from(arguments)
-        asyncio.run(serve(settings))
+        arguments = build_parser().parse_args(argv)
+        keys = accepted_keys(environ)
+        settings = settings_from(arguments, keys, environ)
+        asyncio.run(serve(settings, keys))
+    except (StartRefused, EnvironmentConfigError) as error:
+        print(f"fake-llm: {error}", file=sys.stderr)
+        return 2
     except ValidationError as error:
         print(f"fake-llm: invalid option: {describe_validation_error(error)}", file=sys.stderr)
         return 2

@@ -1,7 +1,12 @@
-"""HTTP control clients for a fake in another process: `FakeLLMControl`, async twin."""
+"""HTTP control clients for a fake in another process: `FakeLLMControl`, async twin.
+
+Both send the admin token (given, or `FAKE_DEEPSEEK_ADMIN_TOKEN`) as `Authorization: Bearer`,
+and every body as `application/json`; a refusal raises `ControlError` naming the fake's URL.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -9,17 +14,56 @@ from typing import Any, Self
 
 import httpx
 
+from fake_llm.environment import ADMIN_TOKEN_ENV
 from fake_llm.journal import JournalEntry, JournalFilter
 from fake_llm.rules import FaultRule, RuleView
 from fake_llm.settings import RuntimeSettings, SettingsPatch
 
 
 class ControlError(Exception):
-    """The admin API refused a call; the message is the server's."""
+    """The admin API refused a call; the message names the fake and carries the server's."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"fake LLM admin answered {status}: {message}")
+        super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class AdminEndpoint:
+    """Where the admin API is and the headers every call sends (the token is never shown)."""
+
+    base_url: str
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, base_url: str, admin_token: str | None) -> AdminEndpoint:
+        token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+        return cls(base_url.rstrip("/"), token or None)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token is not None else {}
+
+    def checked(self, response: httpx.Response) -> Any:
+        """The JSON of a successful answer; `ControlError` for a refusal."""
+        if response.status_code < 400:
+            return response.json()
+        try:
+            message = str(response.json().get("error", response.text))
+        except (ValueError, AttributeError):
+            message = response.text
+        if response.status_code == 401:
+            given = (
+                "refused the admin token it was sent"
+                if self.token is not None
+                else f"needs an admin token and none was given (pass admin_token= or set "
+                f"{ADMIN_TOKEN_ENV})"
+            )
+            raise ControlError(401, f"fake LLM admin at {self.base_url} {given}")
+        raise ControlError(
+            response.status_code,
+            f"fake LLM admin at {self.base_url} answered {response.status_code}: {message}",
+        )
 
 
 @dataclass(frozen=True)
@@ -43,16 +87,6 @@ def _rule_body(rule: FaultRule | Mapping[str, Any]) -> Any:
 def _filter_params(wanted: Mapping[str, Any]) -> dict[str, str]:
     valid = JournalFilter.model_validate(dict(wanted))
     return {key: str(value) for key, value in valid.model_dump(exclude_none=True).items()}
-
-
-def _checked(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        try:
-            message = response.json().get("error", response.text)
-        except ValueError:
-            message = response.text
-        raise ControlError(response.status_code, str(message))
-    return response.json()
 
 
 class _Calls:
@@ -79,19 +113,29 @@ class _Calls:
         return AdminCall("POST", f"/__admin/presets/{name}", {"replace": replace})
 
     @staticmethod
+    def reset() -> AdminCall:
+        return AdminCall("POST", "/__admin/reset", {})
+
+    @staticmethod
     def settings(changes: Mapping[str, Any]) -> AdminCall:
         patch = SettingsPatch.model_validate(dict(changes))
         return AdminCall("PATCH", "/__admin/settings", patch.model_dump(exclude_none=True))
 
 
 class FakeLLMControl:
-    """Synchronous control of a fake at `base_url` (its root URL, e.g. `http://127.0.0.1:8100`)."""
+    """Synchronous control of a fake at `base_url` (its root URL, e.g. `http://127.0.0.1:8100`);
+    `admin_token` defaults to `FAKE_DEEPSEEK_ADMIN_TOKEN` (none: a loopback fake without one)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
-        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+    def __init__(
+        self, base_url: str, *, admin_token: str | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self._endpoint = AdminEndpoint.of(base_url, admin_token)
+        self._client = httpx.Client(
+            base_url=self._endpoint.base_url, headers=self._endpoint.headers, timeout=timeout_s
+        )
 
     def _send(self, call: AdminCall) -> Any:
-        return _checked(
+        return self._endpoint.checked(
             self._client.request(call.method, call.path, json=call.body, params=call.params)
         )
 
@@ -157,7 +201,7 @@ class FakeLLMControl:
 
     def reset(self) -> None:
         """Delete every rule and forget every call."""
-        self._send(AdminCall("POST", "/__admin/reset"))
+        self._send(_Calls.reset())
 
     def settings(self, **changes: Any) -> RuntimeSettings:
         """Change seed, latency_ms or quality (none: just read); returns the settings now."""
@@ -168,11 +212,16 @@ class FakeLLMControl:
 class AsyncFakeLLMControl:
     """Asynchronous twin of `FakeLLMControl`."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+    def __init__(
+        self, base_url: str, *, admin_token: str | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self._endpoint = AdminEndpoint.of(base_url, admin_token)
+        self._client = httpx.AsyncClient(
+            base_url=self._endpoint.base_url, headers=self._endpoint.headers, timeout=timeout_s
+        )
 
     async def _send(self, call: AdminCall) -> Any:
-        return _checked(
+        return self._endpoint.checked(
             await self._client.request(call.method, call.path, json=call.body, params=call.params)
         )
 
@@ -235,7 +284,7 @@ class AsyncFakeLLMControl:
 
     async def reset(self) -> None:
         """Delete every rule and forget every call."""
-        await self._send(AdminCall("POST", "/__admin/reset"))
+        await self._send(_Calls.reset())
 
     async def settings(self, **changes: Any) -> RuntimeSettings:
         """Change seed, latency_ms or quality (none: just read); returns the settings now."""

@@ -19,6 +19,8 @@ def default_error(status: int) -> tuple[str, str]:
             return "Authentication Fails (no such user)", "authentication_error"
         case 402:
             return "Insufficient Balance", "unknown_error"
+        case 413:
+            return "Request Entity Too Large", "invalid_request_error"
         case 422:
             return "Invalid Parameters", "invalid_request_error"
         case 429:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -12,6 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from fake_llm import json_body
+from fake_llm.chat_request import CHAT_MAX_DEPTH
+from fake_llm.json_body import JsonBodyError
 
 
 class JournalEntry(BaseModel):
@@ -53,12 +56,13 @@ class JournalFilter(BaseModel):
 
 
 def decoded_body(raw: bytes) -> Any:
-    """A request body as the journal shows it: its JSON, else its text, else None when empty."""
+    """A request body as the journal shows it: its JSON when strict JSON (as the chat API reads
+    it), else its text, else None when empty."""
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_body.loads(raw, max_depth=CHAT_MAX_DEPTH)
+    except JsonBodyError:
         return raw.decode("utf-8", "replace")
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fake_llm import json_body
+from fake_llm.json_body import JsonBodyError
 from fake_llm.plans.profile import DIETS, GOALS, Diet, Profile, Targets, compute_targets
 
 PROFILE_KEYS = frozenset(
@@ -26,6 +27,8 @@ PROFILE_KEYS = frozenset(
         "supplements",
     }
 )
+OBJECT_ATTEMPTS = 64
+PROMPT_JSON_MAX_DEPTH = 32
 DIET_HINT = re.compile(r"\b(vegetarian|eggitarian|non[- ]?veg)\b", re.IGNORECASE)
 MEAL_HINT = re.compile(r"\b([3-6])\s*meals\b", re.IGNORECASE)
 TRAINING_HINT = re.compile(r"\b([1-7])\s*(?:training\s*)?days?\s*(?:a|per)\s*week\b", re.IGNORECASE)
@@ -42,13 +45,15 @@ class PromptPlanRequest:
 
 
 def _json_objects(text: str) -> Iterator[dict[str, Any]]:
-    """Top-level JSON objects embedded in `text`, left to right."""
-    decoder = json.JSONDecoder()
+    """Top-level strict JSON objects embedded in `text`, left to right; the first
+    `OBJECT_ATTEMPTS` braces only, so a prompt full of braces costs a bounded time."""
     position = text.find("{")
-    while position != -1:
+    for _attempt in range(OBJECT_ATTEMPTS):
+        if position == -1:
+            return
         try:
-            value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
+            value, end = json_body.decode_at(text, position, max_depth=PROMPT_JSON_MAX_DEPTH)
+        except JsonBodyError:
             position = text.find("{", position + 1)
             continue
         if isinstance(value, dict):

@@ -42,7 +42,9 @@ async def test_bad_rule_gets_422_naming_the_field(fake: FakeDeepSeek) -> None:
         response = await client.post(
             "/__admin/faults", json={"action": {"type": "http_error", "status": 418}}
         )
-        not_json = await client.post("/__admin/faults", content=b"{oops")
+        not_json = await client.post(
+            "/__admin/faults", content=b"{oops", headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 422
     fields = [detail["field"] for detail in response.json()["details"]]
     assert fields == ["action.http_error.status"]

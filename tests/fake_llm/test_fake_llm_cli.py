@@ -1,16 +1,20 @@
-"""`fake-llm serve`: prints its URL, serves the preset it was given, stops cleanly on Ctrl-C."""
+"""`fake-llm serve`: prints its URL, serves the preset it was given, stops cleanly on Ctrl-C; takes
+keys and the admin token from the environment and refuses unsafe starts in one line."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fake_llm.cli import main
 from fake_llm.control import AsyncFakeLLMControl
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV, DEEPSEEK_API_KEY_ENV, accepted_keys
 
 SERVE = [sys.executable, "-m", "fake_llm.cli", "serve", "--port", "0"]
 
@@ -54,3 +58,128 @@ def test_unknown_preset_exits_2_with_the_known_ones(capsys: pytest.CaptureFixtur
 def test_bad_port_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "70000"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+ADMIN_TOKEN = "adm-cli-Zx81Lm02Qw93Er"
+CHAT_KEYS = ("sk-fake-first-1111", "sk-fake-second-2222")
+
+
+async def test_serve_takes_keys_and_token_from_the_environment() -> None:
+    environment = {
+        **os.environ,
+        API_KEYS_ENV: f" {CHAT_KEYS[0]}, {CHAT_KEYS[1]} ,",
+        DEEPSEEK_API_KEY_ENV: "sk-ignored-when-the-list-is-set",
+        ADMIN_TOKEN_ENV: ADMIN_TOKEN,
+    }
+    process = await asyncio.create_subprocess_exec(
+        *SERVE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(15):
+            first = (await process.stdout.readline()).decode()
+            second = (await process.stdout.readline()).decode()
+        url = first.split()[3]
+        assert "every call needs the admin token" in first
+        assert f"accepts 2 API keys from {API_KEYS_ENV}" in second
+        async with httpx.AsyncClient(base_url=url) as client:
+            statuses = [
+                (await client.get("/models", headers={"Authorization": f"Bearer {key}"})).status_code
+                for key in (*CHAT_KEYS, "sk-ignored-when-the-list-is-set")
+            ]
+            admin_without = (await client.get("/__admin/health")).status_code
+        async with AsyncFakeLLMControl(url, admin_token=ADMIN_TOKEN) as control:
+            health = await control.health()
+        assert statuses == [200, 200, 401] and admin_without == 401 and health["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            stdout, stderr = await process.communicate()
+    output = first + second + stdout.decode() + stderr.decode()
+    assert process.returncode == 0, output
+    for secret in (ADMIN_TOKEN, *CHAT_KEYS):
+        assert secret not in output
+
+
+async def test_serve_without_token_says_loopback_only() -> None:
+    environment = {
+        key: value for key, value in os.environ.items() if key not in (ADMIN_TOKEN_ENV, API_KEYS_ENV)
+    }
+    environment[DEEPSEEK_API_KEY_ENV] = CHAT_KEYS[0]
+    process = await asyncio.create_subprocess_exec(
+        *SERVE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(15):
+            first = (await process.stdout.readline()).decode()
+            second = (await process.stdout.readline()).decode()
+        assert "open to loopback clients only, no admin token" in first
+        assert f"accepts 1 API key from {DEEPSEEK_API_KEY_ENV}" in second
+        assert CHAT_KEYS[0] not in first + second
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            await process.communicate()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "fake-llm.internal"])
+def test_non_loopback_host_without_token_is_refused_in_one_line(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", host], environ={}) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and captured.out == ""
+    assert f"refusing to serve on {host} without an admin token" in lines[0]
+    assert "--admin-token" in lines[0] and ADMIN_TOKEN_ENV in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "named"),
+    [
+        (["--admin-token", "tiny-secret"], {}, "--admin-token"),
+        ([], {ADMIN_TOKEN_ENV: "tiny-secret"}, ADMIN_TOKEN_ENV),
+        (["--admin-token", "tiny-secret", "--host", "0.0.0.0"], {}, "--admin-token"),
+    ],
+)
+def test_short_admin_token_is_refused_naming_the_option_not_the_value(
+    argv: list[str], environ: dict[str, str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", *argv], environ=environ) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fake-llm: {named}: too short") and "16" in err
+    assert "tiny-secret" not in err
+
+
+def test_removed_api_key_option_is_refused_without_echoing_the_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--api-key", "sk-must-not-leak-9876"], environ={}) == 2
+    err = capsys.readouterr().err
+    assert "--api-key was removed" in err and API_KEYS_ENV in err
+    assert "sk-must-not-leak" not in err
+
+
+def test_key_list_naming_no_key_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve"], environ={API_KEYS_ENV: " , ,"}) == 2
+    assert f"{API_KEYS_ENV} is set but names no key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("environ", "accepted", "source"),
+    [
+        ({}, (), None),
+        ({DEEPSEEK_API_KEY_ENV: " sk-one "}, ("sk-one",), DEEPSEEK_API_KEY_ENV),
+        ({API_KEYS_ENV: "sk-a,sk-b", DEEPSEEK_API_KEY_ENV: "sk-c"}, ("sk-a", "sk-b"), API_KEYS_ENV),
+        ({API_KEYS_ENV: "", DEEPSEEK_API_KEY_ENV: "sk-c"}, ("sk-c",), DEEPSEEK_API_KEY_ENV),
+    ],
+)
+def test_accepted_keys_precedence(
+    environ: dict[str, str], accepted: tuple[str, ...], source: str | None
+) -> None:
+    keys = accepted_keys(environ)
+    assert tuple(key.get_secret_value() for key in keys.keys) == accepted
+    assert keys.source == source
+    for key in accepted:
+        assert key not in keys.describe()
