@@ -9,7 +9,6 @@ from __future__ import annotations
 from harness.checkers import DbSnapshot, all_invariants
 from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
-from harness.fixtures.stacks import IsolatedStack
 from harness.history import History
 from harness.oracle import check_plan, compute_targets
 from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
@@ -17,6 +16,7 @@ from harness.profiles import ProfileFactory, invalid_profiles
 from harness.queue_db import QueueDatabase, QueueUser, Row, refused
 from harness.redact import Redactor
 from harness.reporting import record_check
+from harness.stack.isolated import IsolatedStack
 from harness.target.live import LogFile
 from pgcaller import Caller, as_caller
 

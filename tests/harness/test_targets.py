@@ -76,10 +76,10 @@ def test_keys_only_give_http_and_the_rest_is_skipped_with_reasons(pytester: pyte
         [
             "conformance: target url http://127.0.0.1:9, seed *",
             "capabilities: http; lacks db (no database DSN*); clock (*); faults (no fake*); workers (*",
+            "skipped 4 of 5 (80.0%)",
             "*target url lacks db, clock (db: no database DSN for the target*",
             "*target url lacks faults (faults: no fake DeepSeek under the harness's control*",
             "*target url lacks workers (workers: the target's workers are not processes this run started)*",
-            "skipped 4 of 5 (80.0%)",
         ]
     )
 
@@ -123,7 +123,7 @@ def test_destructive():
 def test_the_local_target_has_every_capability(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_needs=NEEDS)
 
-    result = _run(pytester, "--collect-only", "-q")
+    result = _run(pytester, "--collect-only")
 
     assert result.ret == 0
     result.stdout.fnmatch_lines(["capabilities: http, db, clock, faults, workers (all)"])
