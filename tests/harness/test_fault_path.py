@@ -69,7 +69,8 @@ def test_fault_scenarios_fail_at_once_when_the_targets_deepseek_is_not_the_fake(
     _child(pytester, monkeypatch, deployed_stack, other_fake.fake.admin_token)
 
     result = pytester.runpytest_subprocess(
-        "-p", "harness.plugin", "-p", "no:cacheprovider", "--target", "url", "--url", deployed_stack.service_url,
+        "-p", "harness.plugin", "-p", "no:cacheprovider",
+        "--target", "url", "--url", deployed_stack.service_url,
         "--fake-llm-url", other_fake.fake.url,
     )  # fmt: skip
 
@@ -90,7 +91,8 @@ def test_fault_scenarios_run_when_the_targets_deepseek_is_the_fake(
     _child(pytester, monkeypatch, deployed_stack, deployed_stack.secrets.fake_admin_token)
 
     result = pytester.runpytest_subprocess(
-        "-p", "harness.plugin", "-p", "no:cacheprovider", "--target", "url", "--url", deployed_stack.service_url,
+        "-p", "harness.plugin", "-p", "no:cacheprovider",
+        "--target", "url", "--url", deployed_stack.service_url,
         "--fake-llm-url", deployed_stack.fake_url,
     )  # fmt: skip
 
