@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -62,6 +63,16 @@ def redact_dsn(dsn: str) -> str:
     user = str(parts.get("user") or "")
     where = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
     return f"{user}@{where}" if user else where
+
+
+def dsn_as_url(dsn: str) -> str:
+    """A DSN as a postgresql:// URL: one token in an env file, understood by every driver."""
+    parts = conninfo_to_dict(dsn)
+    user = quote(str(parts.get("user") or ""), safe="")
+    password = quote(str(parts.get("password") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    where = f"{parts.get('host') or '127.0.0.1'}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
+    return f"postgresql://{credentials}{where}"
 
 
 def server_version(conninfo: Mapping[str, Any]) -> str:

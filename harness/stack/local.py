@@ -1,9 +1,13 @@
-"""The local target's stack for one xdist worker: fake DeepSeek + reference service.
+"""The local target's stack for one xdist worker: fake DeepSeek + reference service, and
+with `--functions` a team's Edge Functions under Deno in place of the reference's.
 
-Both run as real processes on free loopback ports, against the worker's own database.
+All run as real processes on free loopback ports, against the worker's own database.
 The service connects as `authenticator` (like PostgREST), gets a fresh JWT secret and a
 DeepSeek API key that the fake alone accepts, and uses short thresholds so scenarios run
-in seconds: the attempt deadline is 1.5 s, the queue loop ticks every 100 ms.
+in seconds: the attempt deadline is 1.5 s, the queue is worked every 100 ms. With functions,
+the edge runtime (`harness.edge.runtime`) is the stack's front door: `/functions/v1` goes to
+the Deno workers, everything else to the reference service, whose own queue loop is off; the
+runtime invokes `process-plan-queue` on the schedule instead, as pg_cron would.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 
 from fake_llm.control import FakeLLMControl
 from harness.client import ApiKeys
+from harness.db.providers import dsn_as_url
+from harness.edge.runtime import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
 from harness.stack.process import ServerProcess
 from harness.stack.secrets import RunSecrets, mint_api_keys
 
@@ -35,6 +41,14 @@ SERVICE_DEFAULTS: Mapping[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class FunctionsSetup:
+    """A team's functions folder and its own settings (`--functions-env-file`)."""
+
+    folder: Path
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
 @dataclass
 class LocalStack:
     """The fake and the service for one database; `start()` then `stop()`."""
@@ -46,21 +60,30 @@ class LocalStack:
     service_overrides: Mapping[str, str] = field(default_factory=dict)
     service_pythonpath: Path | None = None
     service_dsn: str | None = field(default=None, repr=False)  # default: database_dsn
+    functions: FunctionsSetup | None = None
     fake: ServerProcess | None = None
     service: ServerProcess | None = None
+    edge: ServerProcess | None = None  # the edge runtime, with functions
     keys: ApiKeys | None = None
 
-    @property
-    def attempt_deadline_ms(self) -> int:
-        return int(self.service_env_defaults()["INTERNAL_TIMEOUT_MS"])
-
     def service_env_defaults(self) -> dict[str, str]:
-        return {**SERVICE_DEFAULTS, **self.service_overrides}
+        """The settings the functions run with (the reference's or the team's)."""
+        team = dict(self.functions.env) if self.functions is not None else {}
+        return {**SERVICE_DEFAULTS, **team, **self.service_overrides}
 
     @property
     def service_url(self) -> str:
-        assert self.service is not None
-        return self.service.url
+        """The stack's front door: SUPABASE_URL."""
+        front = self.edge if self.edge is not None else self.service
+        assert front is not None
+        return front.url
+
+    @property
+    def functions_log_path(self) -> Path:
+        """Where the functions write their log (the edge runtime's, or the reference service's)."""
+        process = self.edge if self.edge is not None else self.service
+        assert process is not None
+        return process.log_path
 
     @property
     def fake_url(self) -> str:
@@ -82,10 +105,45 @@ class LocalStack:
         )
         self.fake.start(ready_pattern="fake-llm serving on")
         try:
-            self.service = self.start_service(self.service_overrides, log_name="plan-reference.log")
+            if self.functions is None:
+                self.service = self.start_service(self.service_overrides, log_name="plan-reference.log")
+            else:
+                # the reference serves /rest/v1 and /auth/v1 only; the functions work the queue
+                quiet = {**self.service_overrides, "WORKER_INTERVAL_MS": "0"}
+                self.service = self.start_service(quiet, log_name="plan-reference.log")
+                self.edge = self._start_edge(self.functions, self.service.url)
         except BaseException:
             self.stop()
             raise
+
+    def _start_edge(self, functions: FunctionsSetup, upstream: str) -> ServerProcess:
+        assert self.keys is not None and self.keys.service_role is not None
+        env = {
+            **self.service_env_defaults(),
+            "SUPABASE_ANON_KEY": self.keys.anon,
+            "SUPABASE_SERVICE_ROLE_KEY": self.keys.service_role,
+            "SUPABASE_DB_URL": dsn_as_url(self.database_dsn),
+            "DEEPSEEK_API_KEY": self.secrets.deepseek_api_key,
+            "DEEPSEEK_BASE_URL": self.fake_url,
+            EDGE_ADMIN_TOKEN_ENV: self.secrets.fake_admin_token,
+        }
+        edge = ServerProcess(
+            "edge-runtime",
+            [
+                sys.executable,
+                "-m",
+                "harness.edge.runtime",
+                "serve",
+                "--functions",
+                str(functions.folder),
+                "--upstream",
+                upstream,
+            ],  # fmt: skip
+            env=env,
+            log_path=self.workdir / "edge-functions.log",
+        )
+        edge.start(ready_pattern="edge-runtime serving on", failure_pattern="edge-runtime: ")
+        return edge
 
     def service_env(self, overrides: Mapping[str, str] = {}) -> dict[str, str]:
         assert self.keys is not None and self.keys.service_role is not None
@@ -120,6 +178,6 @@ class LocalStack:
         return service
 
     def stop(self) -> None:
-        for process in (self.service, self.fake):
+        for process in (self.edge, self.service, self.fake):
             if process is not None:
                 process.stop()

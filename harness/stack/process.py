@@ -36,7 +36,11 @@ class ServerProcess:
     url: str = ""
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
-    def start(self, *, ready_pattern: str, timeout_s: float = 60.0) -> str:
+    def start(
+        self, *, ready_pattern: str, failure_pattern: str | None = None, timeout_s: float = 60.0
+    ) -> str:
+        """Start, and wait for a line with `ready_pattern` and a URL. If the process exits first,
+        its last line starting with `failure_pattern` is the error (else the log's tail)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
@@ -57,6 +61,11 @@ class ServerProcess:
                     self.url = match.group(1)
                     return self.url
             if self._process.poll() is not None:
+                failures = [
+                    line for line in text.splitlines() if failure_pattern and line.startswith(failure_pattern)
+                ]
+                if failures:
+                    raise HarnessSetupError(failures[-1].removeprefix(failure_pattern or ""))
                 raise HarnessSetupError(
                     f"{self.name} exited with code {self._process.returncode} before it served: "
                     f"{text.strip()[-1500:]}"

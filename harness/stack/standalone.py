@@ -30,12 +30,9 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from urllib.parse import quote
-
-from psycopg.conninfo import conninfo_to_dict
 
 from harness.db.migrations import MigrationSet
-from harness.db.providers import DatabaseRequest
+from harness.db.providers import DatabaseRequest, dsn_as_url
 from harness.db.run import DatabaseRun
 from harness.errors import HarnessSetupError
 from harness.stack.local import LocalStack
@@ -130,22 +127,12 @@ def _settings(stack: LocalStack) -> dict[str, str]:
         "SUPABASE_URL": stack.service_url,
         "SUPABASE_ANON_KEY": stack.keys.anon,
         "SUPABASE_SERVICE_ROLE_KEY": stack.keys.service_role,
-        "DATABASE_URL": _url_dsn(stack.database_dsn),
+        "DATABASE_URL": dsn_as_url(stack.database_dsn),
         "FAKE_DEEPSEEK_URL": stack.fake_url,
         "FAKE_DEEPSEEK_ADMIN_TOKEN": stack.secrets.fake_admin_token,
         "SERVICE_LOG_FILE": str(stack.service.log_path),
         **{name: service[name] for name in ENV_NAMES.values()},
     }
-
-
-def _url_dsn(dsn: str) -> str:
-    """The DSN as a postgresql:// URL (one token in an env file, understood by every driver)."""
-    parts = conninfo_to_dict(dsn)
-    user = quote(str(parts.get("user", "")), safe="")
-    password = quote(str(parts.get("password", "")), safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    where = f"{parts.get('host', '127.0.0.1')}:{parts.get('port', 5432)}/{parts['dbname']}"
-    return f"postgresql://{credentials}{where}"
 
 
 def _write_owner_only(path: Path, text: str) -> None:
