@@ -18,9 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
-
 from fake_llm.control import FakeLLMControl
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness.client import ApiKeys
 from harness.db.providers import dsn_as_url
 from harness.edge.runtime import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
@@ -138,7 +137,7 @@ class LocalStack:
                 str(functions.folder),
                 "--upstream",
                 upstream,
-            ],  # fmt: skip
+            ],
             env=env,
             log_path=self.workdir / "edge-functions.log",
         )
