@@ -49,8 +49,9 @@ export async function runAttempt(
 ): Promise<AttemptResult> {
   const { profile, targets } = readJobInput(job.input);
   const deadline = new AttemptDeadline(settings.attemptTimeoutMs);
+  const deepseek = new DeepSeekClient(settings, log);
   try {
-    return await generate(job, profile, targets, new DeepSeekClient(settings, log), deadline, log);
+    return await generate(job, profile, targets, deepseek, deadline, log);
   } catch (error) {
     if (error instanceof PipelineError) throw error;
     if (abortCause(deadline.signal) === "attempt_deadline") {
@@ -62,6 +63,7 @@ export async function runAttempt(
     }
     throw unexpected(job.id, error, settings, log);
   } finally {
+    deepseek.close();
     deadline.dispose();
   }
 }

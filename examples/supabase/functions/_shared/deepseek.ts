@@ -9,6 +9,10 @@
  * `DEEPSEEK_IN_CALL_RETRIES` times, waiting as `retry-after-ms` / `Retry-After` ask (else
  * `DEEPSEEK_RETRY_BACKOFF_MS`, doubling), but only when the wait ends before the attempt's
  * deadline; otherwise the call fails at once with the status's own code.
+ *
+ * Requests go through an HTTP client that keeps no idle connections: Deno's fetch
+ * silently sends a request again when a pooled connection drops before the answer, which
+ * would turn one dropped call into two paid DeepSeek requests (docs/decisions.md P7).
  */
 
 import type { DeepSeekSettings } from "./config.ts";
@@ -38,16 +42,22 @@ interface RawResponse {
   readonly body: Uint8Array;
 }
 
-/** Makes chat calls to `DEEPSEEK_BASE_URL/chat/completions` in JSON mode. */
+/** Makes chat calls to `DEEPSEEK_BASE_URL/chat/completions` in JSON mode; `close()` when done. */
 export class DeepSeekClient {
   readonly #settings: DeepSeekSettings;
   readonly #log: JsonLogger;
   readonly #url: string;
+  readonly #http: Deno.HttpClient | undefined = unpooledHttpClient();
 
   constructor(settings: DeepSeekSettings, log: JsonLogger) {
     this.#settings = settings;
     this.#log = log;
     this.#url = `${settings.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  }
+
+  /** Releases the HTTP client. */
+  close(): void {
+    this.#http?.close();
   }
 
   /**
@@ -135,12 +145,14 @@ export class DeepSeekClient {
     let received = 0;
     let blank = true;
     try {
-      const response = await fetch(this.#url, {
+      const init: RequestInit & { client?: Deno.HttpClient } = {
         method: "POST",
         body,
         headers,
         signal: call.signal,
-      });
+      };
+      if (this.#http !== undefined) init.client = this.#http;
+      const response = await fetch(this.#url, init);
       const chunks: Uint8Array[] = [];
       const reader = response.body?.getReader();
       try {
@@ -182,7 +194,7 @@ export class DeepSeekClient {
             describeReceived(received, blank),
         );
       }
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const detail = transportFailure(error);
       throw new PipelineError(
         "AI_UPSTREAM_ERROR",
         `DeepSeek stage ${stage} call failed after ${elapsedMs} ms: ${this.#redact(detail)}`,
@@ -269,6 +281,15 @@ export class DeepSeekClient {
   }
 }
 
+/**
+ * A client without idle connections where the runtime can make one (Deno); elsewhere the
+ * runtime's own fetch.
+ */
+function unpooledHttpClient(): Deno.HttpClient | undefined {
+  if (typeof Deno.createHttpClient !== "function") return undefined;
+  return Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+}
+
 /** The error code for a DeepSeek error status, and a hint naming what to check. */
 export function codeForStatus(status: number): [AttemptErrorCode, string] {
   if (status === 400 || status === 422) {
@@ -290,6 +311,13 @@ function firstChoice(envelope: unknown): (JsonObject & { message: JsonObject }) 
   const choice = envelope.choices[0];
   if (!isJsonObject(choice) || !isJsonObject(choice.message)) return null;
   return choice as JsonObject & { message: JsonObject };
+}
+
+/** A failed fetch as text: Deno puts what happened on the wire in the error's `cause`. */
+function transportFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+  return `${error.name}: ${error.message}${cause}`;
 }
 
 function isWhitespace(bytes: Uint8Array): boolean {

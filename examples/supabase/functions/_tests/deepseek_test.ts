@@ -4,6 +4,7 @@ import { codeForStatus, DeepSeekClient } from "../_shared/deepseek.ts";
 import { PipelineError } from "../_shared/errors.ts";
 import type { ChatMessage } from "../_shared/prompts.ts";
 import {
+  answerOnceThenDrop,
   completion,
   deepseekSettings,
   keepAliveStall,
@@ -38,18 +39,16 @@ async function chat(
 ): Promise<{ error: PipelineError | null; requests: number; ms: number }> {
   const settings = deepseekSettings(stub.url, overrides);
   const deadline = new AttemptDeadline(settings.attemptTimeoutMs);
+  const client = new DeepSeekClient(settings, recordingLogger().log);
   const started = performance.now();
   try {
-    const answer = await new DeepSeekClient(settings, recordingLogger().log).chat(
-      MESSAGES,
-      1,
-      deadline,
-    );
+    const answer = await client.chat(MESSAGES, 1, deadline);
     return { error: null, requests: answer.requests, ms: performance.now() - started };
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;
     return { error, requests: stub.paths.length, ms: performance.now() - started };
   } finally {
+    client.close();
     deadline.dispose();
   }
 }
@@ -230,8 +229,34 @@ Deno.test("a dropped connection is AI_UPSTREAM_ERROR", async () => {
   try {
     const result = await chat(stub);
     assert.equal(result.error?.code, "AI_UPSTREAM_ERROR");
-    assert.match(result.error?.message ?? "", /stage 1 call failed/);
+    assert.match(result.error?.message ?? "", /stage 1 call failed .*connection closed/);
   } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("a connection dropped after a kept-alive one is one failed request, never a silent repeat", async () => {
+  const envelope = JSON.stringify({
+    choices: [{ message: { content: "{}" }, finish_reason: "stop" }],
+  });
+  const stub = answerOnceThenDrop(envelope);
+  const settings = deepseekSettings(stub.url);
+  const client = new DeepSeekClient(settings, recordingLogger().log);
+  const deadline = new AttemptDeadline(settings.attemptTimeoutMs);
+  try {
+    assert.equal((await client.chat(MESSAGES, 1, deadline)).content, "{}");
+    await assert.rejects(
+      client.chat(MESSAGES, 2, deadline),
+      (error: unknown) => error instanceof PipelineError && error.code === "AI_UPSTREAM_ERROR",
+    );
+    assert.equal(
+      stub.paths.length,
+      2,
+      "the dropped request was sent again behind the client's back",
+    );
+  } finally {
+    client.close();
+    deadline.dispose();
     await stub.close();
   }
 });

@@ -147,6 +147,61 @@ export function silentServer(mode: "hang" | "drop"): Stub {
   };
 }
 
+/**
+ * A raw HTTP/1.1 server: the first request gets `firstAnswer` on a keep-alive connection,
+ * every later request is read and then dropped without an answer. `paths` counts requests.
+ */
+export function answerOnceThenDrop(firstAnswer: string): Stub {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const paths: string[] = [];
+  const connections: Deno.Conn[] = [];
+  const serve = async (connection: Deno.Conn): Promise<void> => {
+    const buffer = new Uint8Array(64 * 1024);
+    let pending = "";
+    for (;;) {
+      const read = await connection.read(buffer).catch(() => null);
+      if (read === null) return;
+      pending += new TextDecoder().decode(buffer.subarray(0, read));
+      const headerEnd = pending.indexOf("\r\n\r\n");
+      if (headerEnd === -1) continue;
+      const length = Number(/content-length:\s*(\d+)/i.exec(pending.slice(0, headerEnd))?.[1] ?? 0);
+      if (pending.length < headerEnd + 4 + length) continue;
+      pending = pending.slice(headerEnd + 4 + length);
+      paths.push("/chat/completions");
+      if (paths.length > 1) {
+        connection.close();
+        return;
+      }
+      const body = new TextEncoder().encode(firstAnswer);
+      const head =
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.byteLength}\r\n\r\n`;
+      await connection.write(new TextEncoder().encode(head));
+      await connection.write(body);
+    }
+  };
+  const accepting = (async () => {
+    for await (const connection of listener) {
+      connections.push(connection);
+      serve(connection).catch(() => {});
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    paths,
+    close: async () => {
+      listener.close();
+      for (const connection of connections) {
+        try {
+          connection.close();
+        } catch {
+          // already closed by the server
+        }
+      }
+      await accepting.catch(() => {});
+    },
+  };
+}
+
 /** A chat completion envelope whose content is `content`. */
 export function completion(content: string | null, finishReason: string | null = "stop"): Response {
   return Response.json({
