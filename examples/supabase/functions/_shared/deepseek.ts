@@ -12,7 +12,7 @@
  *
  * Requests go through an HTTP client that keeps no idle connections: Deno's fetch
  * silently sends a request again when a pooled connection drops before the answer, which
- * would turn one dropped call into two paid DeepSeek requests (docs/decisions.md P7).
+ * would turn one dropped call into two paid DeepSeek requests (docs/decisions.md E5).
  */
 
 import type { DeepSeekSettings } from "./config.ts";

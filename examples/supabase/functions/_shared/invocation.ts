@@ -163,8 +163,8 @@ export async function processClaimedJob(
     worker: context.workerId,
     attempt_ms: elapsed(started),
     fixes: [...result.fixes],
+    push: pushPayload(row),
   });
-  notify(context, row);
   return processed(row.id, row.status, null, row.retry_count, started);
 }
 
@@ -202,8 +202,8 @@ async function fail(
     worker: context.workerId,
     attempt_ms: elapsed(started),
     error_message: row.error_message,
+    push: pushPayload(row),
   });
-  notify(context, row);
   return processed(row.id, row.status, row.error_code, row.retry_count, started);
 }
 
@@ -230,10 +230,10 @@ async function dropped(
   };
 }
 
-function notify(context: WorkerContext, row: JobRow): void {
+/** The push notification for the job's new state, logged with its transition (none when requeued). */
+function pushPayload(row: JobRow): JsonObject | undefined {
   const payload = pushPayloadFor(row);
-  if (payload === null) return;
-  context.log.transition("notification.payload", row, { push: pushPayloadJson(payload) });
+  return payload === null ? undefined : pushPayloadJson(payload);
 }
 
 function unexpected(error: unknown): PipelineError {

@@ -5,7 +5,8 @@
  *
  * In the reference migrations a trigger already writes the `plan_notifications` row for
  * every finished job, whichever path finished it (docs/decisions.md S2), so the functions
- * do not insert it again: they build the payload a push sender needs and log it.
+ * do not insert it again: they build the payload a push sender needs and log it as the
+ * `push` field of the job's `job.completed` or `job.failed` line.
  */
 
 import type { JsonObject } from "./json.ts";

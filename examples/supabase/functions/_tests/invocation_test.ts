@@ -64,11 +64,8 @@ Deno.test("recovery runs first, then each claimed job gets one attempt and compl
     "two jobs, then an empty claim",
   );
   const events = lines.filter((line) => line.jobId === ids[0]).map((line) => line.event);
-  assert.deepEqual(events, ["job.claimed", "job.completed", "notification.payload"]);
-  const push = lines.find((line) => line.event === "notification.payload")?.push as Record<
-    string,
-    string
-  >;
+  assert.deepEqual(events, ["job.claimed", "job.completed"]);
+  const push = lines.find((line) => line.event === "job.completed")?.push as Record<string, string>;
   assert.equal(push.deepLink, `/plan-preview?jobId=${ids[0]}`);
 });
 
@@ -100,7 +97,6 @@ Deno.test("a retryable failure requeues the job; the last attempt fails it with 
       "job.requeued",
       "job.claimed",
       "job.failed",
-      "notification.payload",
     ],
   );
   const requeued = lines.find((line) => line.event === "job.requeued");
@@ -109,10 +105,12 @@ Deno.test("a retryable failure requeues the job; the last attempt fails it with 
     1,
     "AI_RATE_LIMIT",
   ]);
-  const push = lines.find((line) => line.event === "notification.payload")?.push as Record<
-    string,
-    string
-  >;
+  assert.equal(
+    lines.find((line) => line.event === "job.requeued")?.push,
+    undefined,
+    "no push when requeued",
+  );
+  const push = lines.find((line) => line.event === "job.failed")?.push as Record<string, string>;
   assert.equal(push.deepLink, `/plan-building?jobId=${id}`);
 });
 
