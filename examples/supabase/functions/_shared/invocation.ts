@@ -65,6 +65,11 @@ export function outcomeToJson(outcome: InvocationOutcome): JsonObject {
   };
 }
 
+/**
+ * The recovery pass, then up to `maxJobs` claims, each made only once an attempt slot is
+ * free; resolves when every started attempt has ended. A failed claim still lets the
+ * started attempts finish before it is rethrown.
+ */
 export async function runInvocation(
   context: WorkerContext,
   maxJobs: number,
