@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness import options
 from harness.client import ApiKeys
 from harness.db.migrations import MigrationSet
@@ -24,7 +24,7 @@ from harness.db.providers import DatabaseRequest, looks_like_dsn
 from harness.errors import TargetSetupError
 from harness.estimator import HARD_CAP_SECONDS
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
-from harness.stack.local import SERVICE_DEFAULTS
+from harness.stack.local import SERVICE_DEFAULTS, FunctionsSetup
 from harness.target.fake import FakeGiven, FakeToStart
 from harness.target.settings import TargetSettings
 from harness.target.spec import Endpoint, TargetSpec, deployed_spec, local_spec
@@ -46,6 +46,7 @@ class HarnessConfig:
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # keys from the env file and environment
     fake_api_keys: str | None = field(default=None, repr=False)  # keys a fake the harness starts accepts
     max_skipped_percent: float | None = None
+    functions: FunctionsSetup | None = None  # a team's Edge Functions for the local stack
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> HarnessConfig:
@@ -65,15 +66,25 @@ class HarnessConfig:
         if target_name != "url" and options.value(config, "url"):
             raise TargetSetupError(f"--url is for --target url; this run's target is {target_name}")
         database: DatabaseRequest | None = None
+        functions: FunctionsSetup | None = None
         if target_name == "local":
             _refuse_deployed_options(config)
-            target = local_spec(settings=TargetSettings.from_env(SERVICE_DEFAULTS), max_wait_s=max_wait_s)
+            functions = _functions(config)
+            team = functions.env if functions is not None else {}
+            target = local_spec(
+                settings=TargetSettings.from_env({**SERVICE_DEFAULTS, **team}), max_wait_s=max_wait_s
+            )
             database = DatabaseRequest(
                 spec=str(options.value(config, "db")),
                 image=str(options.value(config, "db-image")),
                 environment_dsn=env.get("DATABASE_URL") or None,
             )
         else:
+            for name in ("functions", "functions-env-file"):
+                if options.value(config, name):
+                    raise TargetSetupError(
+                        f"--{name} is for the local target: the harness hosts the functions itself"
+                    )
             target = _deployed(config, target_name, env, max_wait_s)
         return cls(
             target=target,
@@ -87,6 +98,7 @@ class HarnessConfig:
             ),
             fake_api_keys=env.get(API_KEYS_ENV) or None,
             max_skipped_percent=_percent(options.value(config, "max-skipped")),
+            functions=functions,
         )
 
 
@@ -111,6 +123,36 @@ def _deployed(
         allow_destructive=bool(options.value(config, "allow-destructive")),
         max_wait_s=max_wait_s,
     )
+
+
+def _functions(config: pytest.Config) -> FunctionsSetup | None:
+    folder = options.value(config, "functions")
+    env_file = options.value(config, "functions-env-file")
+    if not folder:
+        if env_file:
+            raise TargetSetupError("--functions-env-file needs --functions (the folder it configures)")
+        return None
+    path = Path(str(folder)).expanduser().resolve()
+    if not path.is_dir():
+        raise TargetSetupError(f"--functions {path}: no such directory")
+    return FunctionsSetup(path, functions_env(Path(str(env_file)) if env_file else None))
+
+
+def functions_env(path: Path | None) -> dict[str, str]:
+    """The functions' own settings; the platform's names are the platform's to set."""
+    if path is None:
+        return {}
+    path = path.expanduser()
+    if not path.is_file():
+        raise TargetSetupError(f"--functions-env-file {path}: no such file")
+    values = {key: value for key, value in dotenv_values(path).items() if value is not None}
+    for name in values:
+        if name.startswith("SUPABASE_"):
+            raise TargetSetupError(
+                f"--functions-env-file {path}: {name} is set by the platform (as on Supabase, a "
+                "function's own settings may not start with SUPABASE_)"
+            )
+    return values
 
 
 def _refuse_deployed_options(config: pytest.Config) -> None:

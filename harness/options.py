@@ -47,6 +47,15 @@ OPTIONS = (
         "folder of SQL migrations to test instead of the reference ones (Supabase layout)",
     ),
     OptionSpec(
+        "functions",
+        "local target: a Supabase functions folder (<name>/index.ts, shared code in _shared/) to serve "
+        "under Deno at /functions/v1/<name> in place of the reference service's functions",
+    ),
+    OptionSpec(
+        "functions-env-file",
+        "local target with --functions: KEY=VALUE file of the functions' own settings (their .env)",
+    ),
+    OptionSpec(
         "fake-llm",
         "deployed target: serve[:HOST:PORT] starts a fake DeepSeek on loopback for the run "
         "(point the target's DEEPSEEK_BASE_URL at it); gives the faults capability",

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
+from harness.edge.preflight import Preflight
+from harness.edge.preflight import prepare as prepare_functions
 from harness.queue_schedule import QueueSchedule
 from harness.target.fake import FakeDeepSeek, FakeToStart, StartedFake
 from harness.target.queue_guard import QueueGuard
@@ -26,6 +28,7 @@ from harness.target.queue_guard import QueueGuard
 @dataclass
 class RunServices:
     database: DatabaseRun | None = None
+    functions: Preflight | None = None
     fake: StartedFake | None = None
     schedule: QueueSchedule | None = None
     guard: QueueGuard | None = None
@@ -43,6 +46,8 @@ class RunServices:
 
     def _start(self, harness: HarnessConfig) -> None:
         spec = harness.target
+        if harness.functions is not None:
+            self.functions = prepare_functions(harness.functions.folder)
         if harness.database is not None:
             self.database = DatabaseRun.start(harness.database, harness.migrations)
         if isinstance(spec.fake, FakeToStart):
@@ -78,6 +83,8 @@ class RunServices:
         lines = []
         if self.database is not None:
             lines.append(self.database.header())
+        if self.functions is not None:
+            lines.append(self.functions.header())
         if self.schedule is not None:
             lines.append(
                 "queue schedule: the harness invokes process-plan-queue every "

@@ -25,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 from harness.capabilities import Capabilities
 from harness.db.run import DatabaseRun
 from harness.poller import PollPolicy
-from harness.stack.local import LocalStack
+from harness.stack.local import FunctionsSetup, LocalStack
 from harness.stack.secrets import RunSecrets
 from harness.target.fake import FakeDeepSeek, FakeGiven
 from harness.target.queue_guard import QueueGuard
@@ -116,8 +116,10 @@ class StackPool:
         seed: int,
         workdir: Path,
         service_pythonpath: Path | None,
+        functions: FunctionsSetup | None,
     ) -> None:
         self.run = run
+        self.functions = functions
         self.secrets = secrets
         self.seed = seed
         self.workdir = workdir
@@ -140,6 +142,7 @@ class StackPool:
             service_overrides=overrides,
             service_pythonpath=self.service_pythonpath,
             service_dsn=self.run.service_dsn(name),
+            functions=self.functions,
         )
         try:
             stack.start()
@@ -189,8 +192,7 @@ class LocalTarget(Target):
         return FakeDeepSeek(self.stack.fake_url, token, "this worker's local stack")
 
     def service_log(self) -> LogFile:
-        assert self.stack.service is not None
-        return LogFile(self.stack.service.log_path)
+        return LogFile(self.stack.functions_log_path)
 
     def secrets(self) -> tuple[str, ...]:
         keys = self.stack.keys
