@@ -186,17 +186,28 @@ class AppUser(FastHttpUser):
 
     @task
     def journeys(self) -> None:
-        try:
-            for number in range(int(self.options.plan_jobs_per_user)):
-                try:
-                    self.journey(number)
-                except JourneyFailed as failed:
-                    self.send(
-                        protocol.JOURNEY_FAILED,
-                        {"stage": failed.stage, "error": failed.message, "job_id": failed.job_id},
-                    )
-        finally:
-            self.send(protocol.USER_DONE, {"at": time.time()})
+        """Every journey once, then this user stops. A user stopped by the run time never
+        says it is done (the greenlet exits), so the master does not take the run as finished."""
+        for number in range(int(self.options.plan_jobs_per_user)):
+            try:
+                self.journey(number)
+            except JourneyFailed as failed:
+                self.send(
+                    protocol.JOURNEY_FAILED,
+                    {"stage": failed.stage, "error": failed.message, "job_id": failed.job_id},
+                )
+            except StopUser:
+                raise
+            except Exception as error:  # a bug or a malformed answer: report it, do not repeat the task
+                self.send(
+                    protocol.JOURNEY_FAILED,
+                    {
+                        "stage": "unexpected",
+                        "error": f"{type(error).__name__}: {error}"[:300],
+                        "job_id": None,
+                    },
+                )
+        self.send(protocol.USER_DONE, {"at": time.time()})
         raise StopUser()
 
     def journey(self, number: int) -> None:
