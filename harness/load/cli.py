@@ -149,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         created = [str(event["job_id"]) for event in events if event["event"] == protocol.JOB_CREATED]
         rows = read_job_rows(target, created)
     except SummaryError as error:
-        print(f"plan-load: {error}", file=sys.stderr)
+        print(
+            f"plan-load: {error}; no summary written, the other reports are in {files.folder}",
+            file=sys.stderr,
+        )
         return 1
     summary = summarize(
         events, rows, expected_jobs=settings.max_jobs, requests=locust_totals(files.stats_csv)
@@ -170,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         },
         "health_samples": {"count": health.samples, "errors": health.errors},
     }
-    if outcome.exit_code is None:
+    if outcome.interrupted:
+        summary["ok"] = False
+        summary["stopped"] = "interrupted (Ctrl-C)"
+    elif outcome.exit_code is None:
         summary["ok"] = False
         summary["stopped"] = "Locust outlived its bound and was stopped"
     staged = files.summary.with_suffix(".tmp")

@@ -141,8 +141,9 @@ class LocustCommands:
 
 @dataclass(frozen=True)
 class LocustOutcome:
-    exit_code: int | None  # None: the master outlived its bound and was stopped
+    exit_code: int | None  # None: the master outlived its bound (or Ctrl-C's grace) and was stopped
     worker_exit_codes: tuple[int | None, ...]
+    interrupted: bool = False
 
 
 def _stop(process: subprocess.Popen[bytes], grace_s: float) -> int | None:
@@ -180,9 +181,14 @@ def run_locust(commands: LocustCommands, env: dict[str, str]) -> LocustOutcome:
                 worker_log = logs.enter_context(files.log(f"locust-worker-{index}").open("wb"))
                 workers.append(_start(commands.worker(), worker_log, env, files.folder))
             bound_s = settings.run_time_s + settings.startup_allowance_s
-            exit_code = _stop(master, bound_s)
+            interrupted = False
+            try:
+                exit_code = _stop(master, bound_s)
+            except KeyboardInterrupt:  # Ctrl-C: Locust got SIGINT too; let it write its reports
+                interrupted = True
+                exit_code = _stop(master, STOP_GRACE_S)
             worker_codes = tuple(_stop(worker, WORKER_EXIT_S) for worker in workers)
-            return LocustOutcome(exit_code, worker_codes)
+            return LocustOutcome(exit_code, worker_codes, interrupted)
         finally:
             for process in [*workers, *([master] if master else [])]:
                 if process.poll() is None:

@@ -75,11 +75,16 @@ def read_job_rows(target: LoadTarget, job_ids: Iterable[str]) -> list[dict[str, 
     with httpx.Client(base_url=target.url, timeout=30.0) as http:
         for start in range(0, len(ids), ROWS_PER_READ):
             chunk = ids[start : start + ROWS_PER_READ]
-            response = http.get(
-                "/rest/v1/plan_generation_jobs",
-                params={"select": JOB_COLUMNS, "id": f"in.({','.join(chunk)})"},
-                headers=headers,
-            )
+            try:
+                response = http.get(
+                    "/rest/v1/plan_generation_jobs",
+                    params={"select": JOB_COLUMNS, "id": f"in.({','.join(chunk)})"},
+                    headers=headers,
+                )
+            except httpx.HTTPError as error:
+                raise SummaryError(
+                    f"reading the run's jobs back from {target.url}: {type(error).__name__} {error}"
+                ) from None
             if response.status_code != 200:
                 answer = f"HTTP {response.status_code} {response.text[:200]}"
                 raise SummaryError(f"reading the run's jobs back: {answer}")
@@ -179,8 +184,12 @@ def render(summary: Mapping[str, Any]) -> str:
         f"jobs: {jobs['created']} created of {jobs['planned']} planned, {jobs['terminal']} terminal "
         f"{jobs['by_status']}, {jobs['not_terminal']} not terminal",
         "time to plan (completed, created_at -> completed_at): "
-        + ", ".join(f"p{q} {completed[f'p{q}']} s" for q in PERCENTILES)
-        + f", max {completed['max']} s over {completed['count']} jobs",
+        + (
+            ", ".join(f"p{q} {completed[f'p{q}']} s" for q in PERCENTILES)
+            + f", max {completed['max']} s over {completed['count']} jobs"
+            if completed["count"]
+            else "no job completed"
+        ),
         f"throughput: {summary['throughput_jobs_per_s']} jobs/s",
     ]
     if summary["journeys_failed"]:

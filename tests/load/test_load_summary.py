@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.load.summary import RequestTotals, distribution, percentile, summarize
+from harness.load.summary import RequestTotals, distribution, percentile, render, summarize
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -75,3 +75,8 @@ def test_a_job_left_active_or_a_failed_journey_is_not_ok() -> None:
     assert journey["ok"] is False
     assert journey["journeys_failed"] == {"signup": 1} and journey["journey_errors"] == ["HTTP 500 boom"]
     assert journey["jobs"]["created"] == 1 and journey["jobs"]["planned"] == 2
+    assert "no job completed" not in render(journey)
+    assert "time to plan (completed, created_at -> completed_at): no job completed" in render(
+        summarize(events("b", done=False), rows[1:], expected_jobs=1, requests=None)
+    )
+    assert render(left_active).endswith("result: NOT OK (see summary.json)")
