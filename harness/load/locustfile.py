@@ -59,7 +59,6 @@ class JobEventLog:
     """On the master: appends every message to jobs.jsonl and ends the run when all users are done."""
 
     def __init__(self, environment: Environment, path: Path, expected_users: int) -> None:
-        self._environment = environment
         self._file: TextIO = path.open("a", encoding="utf-8")
         self._expected_users = expected_users
         self._users_done = 0
