@@ -152,7 +152,7 @@ async def create_plan_job(request: web.Request) -> web.Response:
             by_job=str(row["job_id"]),
         )
     if row["created"]:
-        request.config_dict[METRICS_KEY].jobs_created += 1
+        request.config_dict[METRICS_KEY].record_job_created()
         log_transition(
             "job.created",
             {"id": row["job_id"], "status": row["status"], "retry_count": 0, "error_code": None},

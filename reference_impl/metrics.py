@@ -1,82 +1,112 @@
-"""Prometheus text metrics: jobs by status (read at scrape), attempts, durations, error codes."""
+"""The service's Prometheus metrics, kept with prometheus-client in a registry of its own.
+
+Each `ServiceMetrics` owns a `CollectorRegistry`, so two applications in one process never
+share a counter. Counters and the attempt histogram are updated as things happen; the job
+gauges are read from the database at each scrape (`refresh_jobs`), since jobs also change
+through SQL that the service never sees. Names and labels are listed in docs/playbook.md
+section 7.5.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from reference_impl.queue.outcome import InvocationOutcome
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-DURATION_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+from reference_impl.queue.outcome import InvocationOutcome, ProcessedJob
 
-
-@dataclass
-class Histogram:
-    buckets: tuple[float, ...] = DURATION_BUCKETS_S
-    counts: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS_S))
-    total: int = 0
-    sum: float = 0.0
-
-    def observe(self, value: float) -> None:
-        self.total += 1
-        self.sum += value
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[index] += 1
+JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+ATTEMPT_RESULTS = ("completed", "requeued", "failed", "dropped")
+INVOCATION_RESULTS = ("completed", "killed")
+RECOVERY_KINDS = ("stuck", "stale")
+# Attempts run from tens of milliseconds (a fast model, a refusal) to the 400 s wall clock
+# of a paid plan; the top buckets leave room for a misconfigured INTERNAL_TIMEOUT_MS.
+ATTEMPT_DURATION_BUCKETS_S = (
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 90, 120, 180, 300, 450, 600,
+)  # fmt: skip
 
 
-@dataclass
+def attempt_result(job: ProcessedJob) -> str:
+    """How an attempt ended, as the `result` label: requeued jobs are back to `pending`."""
+    if job.dropped:
+        return "dropped"
+    return "requeued" if job.status == "pending" else job.status
+
+
 class ServiceMetrics:
-    """In-process counters; the job gauges come from the database at each scrape."""
+    """The metrics of one service instance and the registry `/metrics` exposes."""
 
-    attempts: Counter[str] = field(default_factory=Counter)
-    error_codes: Counter[str] = field(default_factory=Counter)
-    invocations: Counter[str] = field(default_factory=Counter)
-    jobs_created: int = 0
-    attempt_seconds: Histogram = field(default_factory=Histogram)
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.jobs = Gauge(
+            "plan_jobs", "Plan generation jobs by status, read at scrape.", ["status"], registry=registry
+        )
+        self.oldest_pending_age = Gauge(
+            "plan_jobs_oldest_pending_age_seconds",
+            "Age of the oldest pending job since created_at, read at scrape; 0 when none is pending.",
+            registry=registry,
+        )
+        self.jobs_created = Counter(
+            "plan_jobs_created", "Jobs created by create-plan-job.", registry=registry
+        )
+        self.attempts = Counter(
+            "plan_job_attempts", "Attempts run, by how they ended.", ["result"], registry=registry
+        )
+        self.attempt_errors = Counter(
+            "plan_job_attempt_errors",
+            "Attempts that ended with an error code, by code and by how the attempt ended.",
+            ["error_code", "result"],
+            registry=registry,
+        )
+        self.attempt_duration = Histogram(
+            "plan_job_attempt_duration_seconds",
+            "Duration of attempts, from claim to the job's update.",
+            buckets=ATTEMPT_DURATION_BUCKETS_S,
+            registry=registry,
+        )
+        self.invocations = Counter(
+            "plan_queue_invocations",
+            "process-plan-queue invocations (HTTP or the background loop), by how they ended.",
+            ["result"],
+            registry=registry,
+        )
+        self.recovered = Counter(
+            "plan_queue_recovered_jobs",
+            "Jobs recovered by invocations: stuck attempts requeued or failed, stale pending jobs expired.",
+            ["kind"],
+            registry=registry,
+        )
+        # Series that exist before their first event, so rates start from zero.
+        for status in JOB_STATUSES:
+            self.jobs.labels(status=status)
+        for result in ATTEMPT_RESULTS:
+            self.attempts.labels(result=result)
+        for result in INVOCATION_RESULTS:
+            self.invocations.labels(result=result)
+        for kind in RECOVERY_KINDS:
+            self.recovered.labels(kind=kind)
+
+    def record_job_created(self) -> None:
+        self.jobs_created.inc()
 
     def record_invocation(self, outcome: InvocationOutcome) -> None:
-        self.invocations["killed" if outcome.killed else "completed"] += 1
+        self.invocations.labels(result="killed" if outcome.killed else "completed").inc()
+        self.recovered.labels(kind="stuck").inc(outcome.recovered_stuck)
+        self.recovered.labels(kind="stale").inc(outcome.recovered_stale)
         for job in outcome.processed:
-            result = "dropped" if job.dropped else {"pending": "requeued"}.get(job.status, job.status)
-            self.attempts[result] += 1
+            result = attempt_result(job)
+            self.attempts.labels(result=result).inc()
             if job.error_code:
-                self.error_codes[job.error_code] += 1
-            self.attempt_seconds.observe(job.attempt_ms / 1000)
+                self.attempt_errors.labels(error_code=job.error_code, result=result).inc()
+            self.attempt_duration.observe(job.attempt_ms / 1000)
 
-    def render(self, jobs_by_status: Mapping[str, int]) -> str:
-        lines = [
-            "# HELP plan_jobs Plan generation jobs by status.",
-            "# TYPE plan_jobs gauge",
-            *(f'plan_jobs{{status="{status}"}} {count}' for status, count in sorted(jobs_by_status.items())),
-            "# HELP plan_jobs_created_total Jobs created by create-plan-job.",
-            "# TYPE plan_jobs_created_total counter",
-            f"plan_jobs_created_total {self.jobs_created}",
-            "# HELP plan_job_attempts_total Attempts run, by how they ended.",
-            "# TYPE plan_job_attempts_total counter",
-            *(f'plan_job_attempts_total{{result="{key}"}} {n}' for key, n in sorted(self.attempts.items())),
-            "# HELP plan_job_attempt_errors_total Failed attempts by error_code.",
-            "# TYPE plan_job_attempt_errors_total counter",
-            *(
-                f'plan_job_attempt_errors_total{{error_code="{key}"}} {n}'
-                for key, n in sorted(self.error_codes.items())
-            ),
-            "# HELP plan_queue_invocations_total Queue invocations, by how they ended.",
-            "# TYPE plan_queue_invocations_total counter",
-            *(
-                f'plan_queue_invocations_total{{result="{key}"}} {n}'
-                for key, n in sorted(self.invocations.items())
-            ),
-            "# HELP plan_job_attempt_duration_seconds Duration of attempts.",
-            "# TYPE plan_job_attempt_duration_seconds histogram",
-        ]
-        histogram = self.attempt_seconds
-        for bound, count in zip(histogram.buckets, histogram.counts, strict=True):
-            lines.append(f'plan_job_attempt_duration_seconds_bucket{{le="{bound:g}"}} {count}')
-        lines += [
-            f'plan_job_attempt_duration_seconds_bucket{{le="+Inf"}} {histogram.total}',
-            f"plan_job_attempt_duration_seconds_sum {histogram.sum:.6f}",
-            f"plan_job_attempt_duration_seconds_count {histogram.total}",
-        ]
-        return "\n".join(lines) + "\n"
+    def refresh_jobs(self, counts: Iterable[Mapping[str, Any]], oldest_pending_age_s: float | None) -> None:
+        """Set the job gauges from `status, n` rows; statuses absent from the rows are 0."""
+        by_status = dict.fromkeys(JOB_STATUSES, 0)
+        for row in counts:
+            by_status[str(row["status"])] = int(row["n"])
+        for status, count in by_status.items():
+            self.jobs.labels(status=status).set(count)
+        self.oldest_pending_age.set(oldest_pending_age_s or 0.0)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import psycopg
 from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 from pgcaller import Caller
 from reference_impl.keys import DATABASE_KEY
 from reference_impl.worker_keys import METRICS_KEY
 
-STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+JOB_GAUGES_SQL = """
+select status, count(*) as n,
+       case when status = 'pending' then extract(epoch from now() - min(created_at)) end as oldest_age_s
+  from public.plan_generation_jobs
+ group by status
+"""
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -20,16 +26,14 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
-async def metrics(request: web.Request) -> web.Response:
-    rows = await request.config_dict[DATABASE_KEY].fetch_all(
-        Caller.service(),
-        "select status, count(*) as n from public.plan_generation_jobs group by status",
-    )
-    by_status = dict.fromkeys(STATUSES, 0) | {row["status"]: int(row["n"]) for row in rows}
-    text = request.config_dict[METRICS_KEY].render(by_status)
-    return web.Response(
-        text=text, content_type="text/plain", charset="utf-8", headers={"X-Metrics-Format": "0.0.4"}
-    )
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """The registry in the format the scraper asks for (prometheus-client's handler), after
+    reading the job gauges from the database."""
+    rows = await request.config_dict[DATABASE_KEY].fetch_all(Caller.service(), JOB_GAUGES_SQL)
+    oldest = next((float(row["oldest_age_s"]) for row in rows if row["oldest_age_s"] is not None), None)
+    service_metrics = request.config_dict[METRICS_KEY]
+    service_metrics.refresh_jobs(rows, oldest)
+    return await make_aiohttp_handler(service_metrics.registry)(request)
 
 
 def add_ops_routes(app: web.Application) -> None:

@@ -179,27 +179,12 @@ async def test_max_jobs_bounds_the_claims(
     assert sorted(job["status"] for job in queue_db.jobs()) == ["completed", "completed", "pending"]
 
 
-async def test_health_and_metrics(
-    start_service: ServiceFactory,
-    queue_db: QueueDatabase,
-    authority: JwtAuthority,
-    fake_deepseek: FakeDeepSeek,
-) -> None:
+async def test_health(start_service: ServiceFactory) -> None:
     client = await start_service()
-    user = queue_db.create_user()
-    queue_db.insert_job(user)
-    fake_deepseek.add_fault({"match": {"user": user.id}, "action": {"type": "http_error", "status": 402}})
-    await client.post("/functions/v1/process-plan-queue", json={}, headers=service_headers(authority))
 
     health = await client.get("/healthz")
-    metrics = await (await client.get("/metrics")).text()
 
-    assert health.status == 200 and (await health.json())["status"] == "ok"
-    assert 'plan_jobs{status="failed"} 1' in metrics
-    assert 'plan_jobs{status="pending"} 0' in metrics
-    assert 'plan_job_attempt_errors_total{error_code="AI_QUOTA_EXCEEDED"} 1' in metrics
-    assert 'plan_job_attempts_total{result="failed"} 1' in metrics
-    assert "plan_job_attempt_duration_seconds_count 1" in metrics
+    assert health.status == 200 and (await health.json()) == {"status": "ok", "database": "ok"}
 
 
 async def test_a_body_arriving_in_pieces_is_read_whole(
