@@ -7,3 +7,7 @@ bootstrap.ts runs one function as the platform does (`Deno.serve`, `EdgeRuntime.
 runtime      the edge runtime process: a gateway for /functions/v1, one Deno worker per
              function, the request wall-clock limit (546 WORKER_LIMIT), the pg_cron schedule
 """
+
+from __future__ import annotations
+
+ADMIN_TOKEN_ENV = "EDGE_RUNTIME_ADMIN_TOKEN"  # the edge runtime's admin API token

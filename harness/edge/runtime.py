@@ -35,11 +35,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from harness.edge import ADMIN_TOKEN_ENV
 from harness.edge.deno_binary import Deno
 from harness.edge.folder import FunctionsFolder
 from harness.edge.worker import FunctionWorker, WorkerStartError
 
-ADMIN_TOKEN_ENV = "EDGE_RUNTIME_ADMIN_TOKEN"
 RUNTIME_PREFIX = "EDGE_RUNTIME_"
 MAX_SCHEDULED_IN_FLIGHT = 4
 HOP_BY_HOP = frozenset(

@@ -70,6 +70,7 @@ class FunctionWorker:
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
     _pump: asyncio.Task[None] | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _reaping: set[asyncio.Future[int]] = field(default_factory=set, repr=False)
 
     @property
     def pid(self) -> int | None:
@@ -159,11 +160,16 @@ class FunctionWorker:
                 os.killpg(process.pid, signal.SIGKILL)
 
     def kill(self) -> None:
-        """SIGKILL, as the platform ends a worker at a limit: no `finally` runs."""
-        if self._process is not None:
-            self._kill(self._process)
+        """SIGKILL, as the platform ends a worker at a limit: no `finally` runs. The worker counts
+        as gone at once, so the next request starts a new one instead of reaching the dead port."""
+        process, self._process, self.url = self._process, None, None
+        if process is not None:
+            self._kill(process)
+            self._reaping.add(asyncio.ensure_future(process.wait()))
 
     async def stop(self) -> None:
+        if self._reaping:
+            await asyncio.gather(*self._reaping, return_exceptions=True)
         process = self._process
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):

@@ -22,7 +22,7 @@ from fake_llm.control import FakeLLMControl
 from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness.client import ApiKeys
 from harness.db.providers import dsn_as_url
-from harness.edge.runtime import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
+from harness.edge import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
 from harness.stack.process import ServerProcess
 from harness.stack.secrets import RunSecrets, mint_api_keys
 
