@@ -1,0 +1,12 @@
+"""The service's API descriptions, built from the code and the catalog they describe.
+
+    GET /functions/v1/openapi.json   OpenAPI 3.1: create-plan-job, process-plan-queue
+    GET /auth/v1/openapi.json        OpenAPI 3.1: the GoTrue subset
+    GET /rest/v1/                    OpenAPI 2 (as PostgREST's root): the tables and
+                                     functions the caller's role can use
+
+Each lists every status its routes can answer and the request limits the service
+enforces (docs/openapi.md).
+"""
+
+from __future__ import annotations
