@@ -91,11 +91,14 @@ async def _signed_in_user(request: web.Request) -> str:
     """The user id of a signed-in user's token whose session has not ended, or
     `AuthFailure` (401 AUTH_REQUIRED) saying what is wrong."""
     caller = authenticate(request, require_api_key=False)
-    user_id = parse_uuid(caller.user_id) if caller.role == "authenticated" and caller.user_id else None
-    if user_id is None:
+    if caller.role != "authenticated":
         raise AuthFailure(
-            AuthFailureReason.TOKEN_INVALID, "create-plan-job needs a signed-in user's access token"
+            AuthFailureReason.TOKEN_INVALID,
+            f"create-plan-job needs a signed-in user's access token, not a token of the {caller.role} role",
         )
+    user_id = parse_uuid(caller.user_id) if caller.user_id else None
+    if user_id is None:
+        raise AuthFailure(AuthFailureReason.TOKEN_INVALID, "the token's sub claim must be a user id (a UUID)")
     session = session_of(caller.claims)
     if session.invalid:
         raise AuthFailure(AuthFailureReason.TOKEN_INVALID, "the token's session_id claim must be a UUID")

@@ -129,7 +129,7 @@ def check_json_value(value: Any) -> None:
             _check_text(item, path)
         elif isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
-                raise BodyRefused(BodyProblem.INVALID, _too_deep(), field=_field(path))
+                raise BodyRefused(BodyProblem.INVALID, _too_deep())
             if isinstance(item, dict):
                 for key, child in item.items():
                     _check_text(key, (*path, key), what="key")
