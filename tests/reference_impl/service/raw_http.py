@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +43,10 @@ async def read_response(reader: asyncio.StreamReader) -> RawResponse:
 
 
 async def send_raw(
-    port: int, method: str, path: str, headers: dict[str, bytes | str], body: bytes = b""
+    port: int | None, method: str, path: str, headers: Mapping[str, bytes | str], body: bytes = b""
 ) -> RawResponse:
-    """One request on its own connection; the whole body is sent."""
+    """One request on its own connection to 127.0.0.1:`port`; the whole body is sent."""
+    assert port is not None, "the server is not started"
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         head = request_head(method, path, {**headers, "Connection": "close"}, content_length=len(body))
