@@ -5,6 +5,10 @@ Bodies are read with a size limit and a time limit, must be UTF-8 JSON nested at
 PostgreSQL can store: no NUL character and no lone UTF-16 surrogate (which is what a
 `\\ud800` escape or bytes that are not UTF-8 become in Python). A refusal is a
 `BodyRefused` naming the field; each surface renders it in its own error shape.
+
+A number written with a fraction or an exponent that is a whole number (`30.0`, `1e3`) is
+read as that whole number, as JSON Schema counts it an integer: `{"maxJobs": 5.0}` is
+`{"maxJobs": 5}` (docs/decisions.md, S15).
 """
 
 from __future__ import annotations
@@ -101,12 +105,23 @@ def parse_json(raw: bytes) -> Any:
             BodyProblem.INVALID, f"request body is not UTF-8 (byte {error.start} cannot be decoded)"
         ) from None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_number)
     except RecursionError:
         raise BodyRefused(BodyProblem.INVALID, _too_deep()) from None
     except json.JSONDecodeError as error:
         raise BodyRefused(BodyProblem.INVALID, f"request body is not valid JSON: {error}") from None
     check_json_value(value)
+    return value
+
+
+_EXACT_INTEGER_LIMIT = 2**53  # beyond it a float no longer holds every whole number
+
+
+def _number(literal: str) -> int | float:
+    """A JSON number with a fraction or exponent: a whole one (within float precision) as int."""
+    value = float(literal)
+    if value.is_integer() and abs(value) <= _EXACT_INTEGER_LIMIT:
+        return int(value)
     return value
 
 

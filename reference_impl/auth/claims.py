@@ -6,18 +6,18 @@ the other claims hold is still the token's business, so every reader here checks
 
 from __future__ import annotations
 
-import uuid
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
 
 def parse_uuid(value: str) -> str | None:
-    """The canonical form of a UUID, or None when `value` is not one."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+    """`value` in lower case when it is a UUID in its usual hyphenated form (JSON Schema's
+    `format: uuid`), else None; braces, URNs and bare hex are not taken."""
+    return value.lower() if _UUID.fullmatch(value) else None
 
 
 @dataclass(frozen=True)

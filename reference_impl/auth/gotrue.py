@@ -201,7 +201,10 @@ async def remove_user(request: web.Request) -> web.Response:
     if user_id is None:
         raise GoTrueError(404, "validation_failed", "user_id must be an UUID")
     body = await json_object(request, allow_empty=True)
-    if body.get("should_soft_delete"):
+    soft_delete = body.get("should_soft_delete", False)
+    if not isinstance(soft_delete, bool):
+        raise validation_error("should_soft_delete must be a boolean")
+    if soft_delete:
         raise validation_error("should_soft_delete is not supported by the reference service")
     async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
         deleted = await delete_user(conn, user_id)

@@ -16,7 +16,11 @@ from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES, BodyLimits, rea
 
 MIN_PASSWORD_LENGTH = 6
 MAX_EMAIL_LENGTH = 255  # GoTrue's limit
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Written so Python and ECMAScript (OpenAPI) read it alike: no \s, whose meaning differs.
+_EDGE_SPACE = " \t\n\r\f\v"
+_PART = "[^@ \\t\\n\\r\\f\\v\\u0000]+"
+EMAIL_PATTERN = f"^[ \\t\\n\\r\\f\\v]*{_PART}@{_PART}\\.{_PART}[ \\t\\n\\r\\f\\v]*$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 DEFAULT_APP_METADATA: Mapping[str, Any] = {"provider": "email", "providers": ["email"]}
 
 
@@ -42,16 +46,16 @@ async def json_object(request: web.Request, *, allow_empty: bool = False) -> dic
 
 
 def checked_email(value: object, *, name: str = "email") -> str:
-    """A present, trimmed email of at most `MAX_EMAIL_LENGTH` characters."""
-    if not isinstance(value, str) or not value.strip():
+    """A present email of at most `MAX_EMAIL_LENGTH` characters (as sent), trimmed of ASCII
+    spacing."""
+    if not isinstance(value, str) or not value.strip(_EDGE_SPACE):
         raise validation_error(f"{name} is required (a non-empty string)")
-    email = value.strip()
-    if len(email) > MAX_EMAIL_LENGTH:
+    if len(value) > MAX_EMAIL_LENGTH:
         raise validation_error(
-            f"An email address is too long: {name} has {len(email)} characters, "
+            f"An email address is too long: {name} has {len(value)} characters, "
             f"the limit is {MAX_EMAIL_LENGTH}"
         )
-    return email
+    return value.strip(_EDGE_SPACE)
 
 
 def _optional_object(body: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -65,11 +69,11 @@ def _optional_object(body: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def parse_admin_user(body: Mapping[str, Any]) -> AdminUserRequest:
     """Validate an admin's new user; only email users with role `authenticated` exist here."""
-    email = body.get("email")
-    if not isinstance(email, str) or not email.strip():
+    raw_email = body.get("email")
+    if not isinstance(raw_email, str) or not raw_email.strip(_EDGE_SPACE):
         raise validation_error("email is required (phone users are not supported by the reference service)")
-    email = checked_email(email)
-    if not _EMAIL.match(email):
+    email = checked_email(raw_email)
+    if not _EMAIL.fullmatch(raw_email):
         raise validation_error("Unable to validate email address: invalid format")
     if body.get("phone"):
         raise validation_error("phone is not supported by the reference service")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.auth.gotrue_requests import MAX_EMAIL_LENGTH, MIN_PASSWORD_LENGTH
+from reference_impl.auth.gotrue_requests import EMAIL_PATTERN, MAX_EMAIL_LENGTH, MIN_PASSWORD_LENGTH
 from reference_impl.auth.refresh_tokens import LogoutScope
 from reference_impl.openapi.common import (
     API_VERSION,
+    NO_NUL_JSON_SCHEMA,
     OPENAPI_VERSION,
     body_rules,
     json_content,
+    json_object,
     ref,
     response,
     text,
@@ -23,9 +25,11 @@ from reference_impl.openapi.common import (
 from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES
 
 _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_EMAIL_PATTERN = "^[^@\\s\\u0000]+@[^@\\s\\u0000]+\\.[^@\\s\\u0000]+$"
+# Not only ASCII spacing, and no NUL (the sign-in email is looked up, not validated).
+_NOT_BLANK = "^[^\\u0000]*[^ \\t\\n\\r\\f\\v\\u0000][^\\u0000]*$"
 
 _SCHEMAS: dict[str, Any] = {
+    "Json": NO_NUL_JSON_SCHEMA,
     "User": {
         "type": "object",
         "required": ["id", "aud", "role", "email", "app_metadata", "user_metadata", "created_at"],
@@ -110,7 +114,7 @@ def _body_errors() -> dict[str, Any]:
 
 
 def _email(**extra: Any) -> dict[str, Any]:
-    return text(min_length=3, max_length=MAX_EMAIL_LENGTH, format="email", pattern=_EMAIL_PATTERN, **extra)
+    return text(min_length=1, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN, **extra)
 
 
 def _password(**extra: Any) -> dict[str, Any]:
@@ -122,38 +126,38 @@ _API_KEY_AND_BEARER: list[dict[str, list[str]]] = [{"apikey": [], "bearer": []}]
 
 
 def auth_document() -> dict[str, Any]:
-    signup_body = {
-        "type": "object",
-        "required": ["email", "password"],
-        "properties": {
+    signup_body = json_object(
+        required=["email", "password"],
+        properties={
             "email": _email(),
             "password": _password(),
-            "data": {"type": "object", "description": "the new user's user_metadata"},
+            "data": json_object(description="the new user's user_metadata"),
         },
-    }
-    token_body = {
-        "type": "object",
-        "description": "password grant: email and password; refresh_token grant: refresh_token",
-        "properties": {
-            "email": _email(),
+        description="other fields are ignored",
+    )
+    token_body = json_object(
+        properties={
+            "email": text(min_length=1, max_length=MAX_EMAIL_LENGTH, pattern=_NOT_BLANK),
             "password": text(min_length=1),
             "refresh_token": text(min_length=1),
         },
-        "anyOf": [{"required": ["email", "password"]}, {"required": ["refresh_token"]}],
-    }
-    admin_user_body = {
-        "type": "object",
-        "required": ["email"],
-        "properties": {
+        description="password grant: email and password; refresh_token grant: refresh_token",
+    )
+    token_body["anyOf"] = [{"required": ["email", "password"]}, {"required": ["refresh_token"]}]
+    admin_user_body = json_object(
+        required=["email"],
+        properties={
             "email": _email(),
-            "password": _password(),
+            "password": {"anyOf": [_password(), {"type": "null"}]},
             "email_confirm": {"type": "boolean", "default": False},
-            "user_metadata": {"type": "object"},
-            "app_metadata": {"type": "object"},
-            "id": {"type": "string", "format": "uuid"},
-            "role": {"const": "authenticated"},
+            "user_metadata": {"anyOf": [json_object(), {"type": "null"}]},
+            "app_metadata": {"anyOf": [json_object(), {"type": "null"}]},
+            "id": {"type": ["string", "null"], "format": "uuid"},
+            "role": {"enum": ["authenticated", None]},
+            "phone": {"enum": ["", None], "description": "phone users are not supported"},
         },
-    }
+        description="other fields are ignored",
+    )
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -285,7 +289,14 @@ def auth_document() -> dict[str, Any]:
                     "requestBody": {
                         "required": False,
                         "content": json_content(
-                            {"type": "object", "properties": {"should_soft_delete": {"const": False}}}
+                            json_object(
+                                properties={
+                                    "should_soft_delete": {
+                                        "const": False,
+                                        "description": "soft delete is not supported",
+                                    }
+                                }
+                            )
                         ),
                     },
                     "responses": {

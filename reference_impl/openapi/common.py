@@ -19,8 +19,42 @@ def body_rules(max_bytes: int) -> str:
         f"Request bodies are UTF-8 JSON of at most {max_bytes} bytes, nested at most "
         f"{MAX_JSON_DEPTH} levels, whose strings (keys included) hold neither NUL nor lone "
         "surrogates; a body that has not fully arrived within the read timeout "
-        "(`BODY_READ_TIMEOUT_MS`) is answered 408."
+        "(`BODY_READ_TIMEOUT_MS`) is answered 408. A whole number written with a fraction or "
+        "an exponent (`5.0`, `5e0`) is that integer."
     )
+
+
+# Any JSON value whose strings and keys hold no NUL (free-form metadata).
+NO_NUL_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": ["null", "boolean", "number"]},
+        {"type": "string", "pattern": NO_NUL_PATTERN},
+        {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL_PATTERN},
+            "additionalProperties": {"$ref": "#/components/schemas/Json"},
+        },
+    ]
+}
+
+
+def json_object(
+    *, properties: dict[str, Any] | None = None, required: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An object whose other keys and values (free-form) hold no NUL; documents that use it
+    have `NO_NUL_JSON_SCHEMA` as `components.schemas.Json`."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "propertyNames": {"pattern": NO_NUL_PATTERN},
+        "additionalProperties": ref("Json"),
+        **extra,
+    }
+    if properties:
+        schema["properties"] = properties
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def text(*, min_length: int = 0, max_length: int | None = None, **extra: Any) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from psycopg_pool import PoolTimeout
 from pgcaller import Caller
 from reference_impl.auth.request_auth import AuthFailure, authenticate
 from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
-from reference_impl.openapi.postgrest_document import postgrest_document
 from reference_impl.request_input import (
     GATEWAY_MAX_BODY_BYTES,
     BodyProblem,
@@ -52,6 +51,7 @@ from reference_impl.rest.headers import (
     wants_single_object,
 )
 from reference_impl.rest.query_params import parse_read_query
+from reference_impl.rest.root_document import postgrest_document
 from reference_impl.rest.rpc import call_function, resolve_function
 from reference_impl.rest.table_read import read_table
 from reference_impl.surface_guard import surface_guard

@@ -2,11 +2,13 @@
 use, generated from the catalog as PostgREST does.
 
 Tables and views the role may SELECT (with the columns it may read) get a `GET` path with
-PostgREST's parameters (column filters, `select`, `order`, `limit`, `offset`, `Prefer`);
-functions it may EXECUTE get a `POST /rpc/<name>` path whose body names the arguments. Only
-what the reference service serves is described: no writes to tables, no embedding. Types
-follow PostgREST (`format` is the PostgreSQL type name); a nullable value is marked with
-`x-nullable`, the Swagger 2 extension tools read.
+PostgREST's parameters (column filters, `select`, `order`, `limit`, `offset`, `Prefer`),
+each with the pattern of the values the stand-in accepts for that column
+(`reference_impl.rest.root_patterns`); functions it may EXECUTE get a
+`POST /rpc/<name>` path whose body names the arguments. Only what the reference service
+serves is described: no writes to tables, no embedding. Types follow PostgREST (`format` is
+the PostgreSQL type name); a nullable value is marked with `x-nullable`, the Swagger 2
+extension tools read.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Any
 from reference_impl.openapi.common import API_VERSION, NO_NUL_PATTERN
 from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES, MAX_JSON_DEPTH
 from reference_impl.rest.catalog import Catalog, DescribedFunction, DescribedTable, PgType
-from reference_impl.rest.query_params import MAX_COUNT, MAX_SELECT_ITEMS, OPERATORS, RESERVED, UNSUPPORTED
+from reference_impl.rest.query_params import MAX_COUNT, MAX_SELECT_ITEMS, RESERVED, UNSUPPORTED
+from reference_impl.rest.root_patterns import (
+    INTERVAL,
+    TIMESTAMP,
+    TIMESTAMP_WITH_ZONE,
+    filter_pattern,
+    order_pattern,
+    select_pattern,
+)
 
 _INTEGER_BOUNDS = {
     "smallint": (-(2**15), 2**15 - 1),
@@ -26,7 +36,6 @@ _INTEGER_BOUNDS = {
 _NUMBER_TYPES = frozenset({"numeric", "real", "double precision"})
 _TEXT_TYPES = frozenset({"text", "character varying", "character", "name", "citext"})
 _ANY_JSON_TYPES = frozenset({"json", "jsonb"})
-_FILTER_PATTERN = "^(not\\.)?(" + "|".join(OPERATORS) + ")\\."
 _NOT_FILTERABLE = RESERVED | UNSUPPORTED  # a column with such a name cannot be filtered on
 
 
@@ -35,14 +44,16 @@ def _pointer(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
 
-def type_schema(pg_type: PgType) -> dict[str, Any]:
-    """The Swagger schema of a value of `pg_type` as PostgREST renders it in JSON."""
+def type_schema(pg_type: PgType, *, as_input: bool = False) -> dict[str, Any]:
+    """The Swagger schema of a value of `pg_type` as PostgREST renders it in JSON, or, with
+    `as_input`, as the stand-in takes it in a function's arguments: time values in the forms
+    PostgreSQL reads (its own output has more: fractions of seconds, `00:10:00`)."""
     name = pg_type.name
     if pg_type.enum_labels:
         return {"type": "string", "format": name, "enum": list(pg_type.enum_labels)}
     if name.endswith("[]"):
         element = PgType(pg_type.element or name[:-2])
-        return {"type": "array", "format": name, "items": type_schema(element)}
+        return {"type": "array", "format": name, "items": type_schema(element, as_input=as_input)}
     if name in _INTEGER_BOUNDS:
         low, high = _INTEGER_BOUNDS[name]
         return {"type": "integer", "format": name, "minimum": low, "maximum": high}
@@ -56,7 +67,14 @@ def type_schema(pg_type: PgType) -> dict[str, Any]:
         return {"type": "string", "format": name, "pattern": NO_NUL_PATTERN}
     if name in _ANY_JSON_TYPES:
         return {"format": name}
-    if name.startswith(("timestamp", "date", "time", "interval")):
+    input_patterns = {
+        "interval": INTERVAL,
+        "timestamp with time zone": TIMESTAMP_WITH_ZONE,
+        "timestamp without time zone": TIMESTAMP,
+    }
+    if as_input and name in input_patterns:
+        return {"type": "string", "format": name, "pattern": f"^{input_patterns[name]}$"}
+    if name.startswith(("date", "time", "interval")):
         return {"type": "string", "format": name}
     if pg_type.row_of is not None or name == "record":
         return {"type": "object", "format": name}
@@ -136,8 +154,8 @@ def _table_path(table: DescribedTable) -> dict[str, Any]:
             "produces": ["application/json"],
             "parameters": [
                 *filters,
-                {"$ref": "#/parameters/select"},
-                {"$ref": "#/parameters/order"},
+                {"$ref": f"#/parameters/{_pointer(f'select.{table.name}')}"},
+                {"$ref": f"#/parameters/{_pointer(f'order.{table.name}')}"},
                 {"$ref": "#/parameters/limit"},
                 {"$ref": "#/parameters/offset"},
                 {"$ref": "#/parameters/preferCount"},
@@ -180,7 +198,7 @@ def _rpc_path(function: DescribedFunction, definitions: dict[str, Any]) -> dict[
     arguments: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {name: type_schema(pg_type) for name, pg_type in function.arguments},
+        "properties": {name: type_schema(pg_type, as_input=True) for name, pg_type in function.arguments},
     }
     if function.required:
         arguments["required"] = names[: function.required]
@@ -220,22 +238,6 @@ def _rpc_path(function: DescribedFunction, definitions: dict[str, Any]) -> dict[
 
 def _shared_parameters(catalog: Catalog) -> dict[str, Any]:
     parameters: dict[str, Any] = {
-        "select": {
-            "name": "select",
-            "in": "query",
-            "required": False,
-            "type": "string",
-            "description": f"* or a comma-separated list of at most {MAX_SELECT_ITEMS} column names",
-            "pattern": NO_NUL_PATTERN,
-        },
-        "order": {
-            "name": "order",
-            "in": "query",
-            "required": False,
-            "type": "string",
-            "description": "column[.asc|.desc][.nullsfirst|.nullslast], separated by commas",
-            "pattern": NO_NUL_PATTERN,
-        },
         "limit": {
             "name": "limit",
             "in": "query",
@@ -257,8 +259,11 @@ def _shared_parameters(catalog: Catalog) -> dict[str, Any]:
             "in": "header",
             "required": False,
             "type": "string",
-            "enum": ["count=exact", "count=planned", "count=estimated"],
-            "description": "count the rows (every method counts exactly): Content-Range then has the total",
+            "description": (
+                "count=exact|planned|estimated counts the rows (every method counts exactly) and "
+                "Content-Range then has the total; other preferences are ignored, as PostgREST's "
+                "lenient handling does"
+            ),
         },
         "acceptProfile": {
             "name": "Accept-Profile",
@@ -276,6 +281,22 @@ def _shared_parameters(catalog: Catalog) -> dict[str, Any]:
         },
     }
     for table in catalog.tables:
+        parameters[f"select.{table.name}"] = {
+            "name": "select",
+            "in": "query",
+            "required": False,
+            "type": "string",
+            "pattern": select_pattern(table),
+            "description": f"* or a comma-separated list of at most {MAX_SELECT_ITEMS} column names",
+        }
+        parameters[f"order.{table.name}"] = {
+            "name": "order",
+            "in": "query",
+            "required": False,
+            "type": "string",
+            "pattern": order_pattern(table),
+            "description": "column[.asc|.desc][.nullsfirst|.nullslast], separated by commas",
+        }
         for column in table.columns:
             if column.name in _NOT_FILTERABLE:
                 continue
@@ -284,9 +305,11 @@ def _shared_parameters(catalog: Catalog) -> dict[str, Any]:
                 "in": "query",
                 "required": False,
                 "type": "string",
-                "format": column.type.name,
-                "pattern": _FILTER_PATTERN,
-                "description": "[not.]eq|neq|gt|gte|lt|lte.<value>, in.(<list>), is.null|true|false|unknown",
+                "pattern": filter_pattern(column.type),
+                "description": (
+                    f"a filter on {column.name} ({column.type.name}): [not.]eq|neq|gt|gte|lt|lte.<value>, "
+                    "[not.]in.(<values>) or [not.]is.null (is.true|false|unknown for booleans)"
+                ),
             }
     return parameters
 
