@@ -393,3 +393,32 @@ async def test_nul_in_a_filter_is_a_parse_error(client: Client, authority: JwtAu
 
     assert response.status == 400
     postgrest_refusal(response.json(), "PGRST100", mentions="NUL")
+
+
+async def test_a_whole_number_written_with_a_fraction_is_that_integer(
+    client: Client, authority: JwtAuthority, queue_db: QueueDatabase
+) -> None:
+    user = queue_db.create_user()
+    body = json.dumps({"profile": {**PROFILE, "age": 30, "mealCount": 4}}).replace('"age": 30', '"age": 30.0')
+
+    created = await client.post(
+        CREATE,
+        data=body,
+        headers={**user_headers(authority, queue_db, user), "Content-Type": "application/json"},
+    )
+    processed = await client.post(
+        "/functions/v1/process-plan-queue",
+        data=b'{"maxJobs": 1e0}',
+        headers={**service_headers(authority), "Content-Type": "application/json"},
+    )
+    fraction = await client.post(
+        "/functions/v1/process-plan-queue",
+        data=b'{"maxJobs": 1.5}',
+        headers={**service_headers(authority), "Content-Type": "application/json"},
+    )
+
+    assert created.status == 202, await created.text()
+    assert queue_db.job((await created.json())["jobId"])["input"]["profile"]["age"] == 30
+    assert processed.status == 200, await processed.text()
+    assert fraction.status == 400
+    function_refusal(await json_of(fraction), "INVALID_REQUEST", mentions="maxJobs")
