@@ -64,13 +64,14 @@ _CODE_OF_REFUSAL = {
 
 def _render_refusal(refusal: Refusal) -> web.Response:
     if refusal.kind is RefusalKind.BODY_INVALID:
-        return _invalid([FieldError(refusal.field or "body", refusal.message)])
+        return _invalid([FieldError(refusal.field or "body", refusal.reason or refusal.message)])
     message = refusal.message
-    if refusal.kind is RefusalKind.UNEXPECTED:
-        message = "the function failed; see the service log"
+    code = _CODE_OF_REFUSAL[refusal.kind]
+    if refusal.kind is RefusalKind.UNEXPECTED or refusal.status >= 500:
+        message, code = "the function failed; see the service log", "UNEXPECTED_ERROR"
     elif refusal.kind is RefusalKind.NOT_FOUND:
         message = f"{message}: the functions are {', '.join(FUNCTION_NAMES)}"
-    response = function_error(refusal.status, _CODE_OF_REFUSAL[refusal.kind], message)
+    response = function_error(refusal.status, code, message)
     response.headers.extend(refusal.headers)
     return response
 

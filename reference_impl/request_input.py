@@ -39,13 +39,17 @@ BODY_STATUS = {BodyProblem.TOO_LARGE: 413, BodyProblem.TIMEOUT: 408, BodyProblem
 
 
 class BodyRefused(Exception):
-    """The request body cannot be used; `field` is the dotted path of the bad value
-    (`profile.equipment.0`), or `body` for the body as a whole."""
+    """The request body cannot be used. `field` is the dotted path of the bad value
+    (`profile.equipment.0`), or `body` for the body as a whole; `reason` says what is wrong
+    with it (`must be a JSON object`) and `message` says it in a sentence."""
 
-    def __init__(self, problem: BodyProblem, message: str, *, field: str = "body") -> None:
-        super().__init__(message)
+    def __init__(self, problem: BodyProblem, reason: str, *, field: str = "body", subject: str = "") -> None:
+        self.message = (
+            f"{subject or ('request body' if field == 'body' else f'the value at {field}')} {reason}"
+        )
+        super().__init__(self.message)
         self.problem = problem
-        self.message = message
+        self.reason = reason
         self.field = field
 
     @property
@@ -76,7 +80,7 @@ async def read_body(request: web.Request, *, limit: int, timeout_s: float) -> by
     if request.content_length is not None and request.content_length > limit:
         raise BodyRefused(
             BodyProblem.TOO_LARGE,
-            f"request body is {request.content_length} bytes; the limit is {limit} bytes",
+            f"is {request.content_length} bytes; the limit is {limit} bytes",
         )
     raw = bytearray()
     try:
@@ -86,12 +90,12 @@ async def read_body(request: web.Request, *, limit: int, timeout_s: float) -> by
                 if len(raw) > limit:
                     raise BodyRefused(
                         BodyProblem.TOO_LARGE,
-                        f"request body is more than {limit} bytes; the limit is {limit}",
+                        f"is more than {limit} bytes; the limit is {limit} bytes",
                     )
     except TimeoutError:
         raise BodyRefused(
             BodyProblem.TIMEOUT,
-            f"request body did not arrive within {timeout_s:g} s ({len(raw)} bytes received)",
+            f"did not arrive within {timeout_s:g} s ({len(raw)} bytes received)",
         ) from None
     return bytes(raw)
 
@@ -102,14 +106,14 @@ def parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BodyRefused(
-            BodyProblem.INVALID, f"request body is not UTF-8 (byte {error.start} cannot be decoded)"
+            BodyProblem.INVALID, f"is not UTF-8 (byte {error.start} cannot be decoded)"
         ) from None
     try:
         value = json.loads(text, parse_float=_number)
     except RecursionError:
         raise BodyRefused(BodyProblem.INVALID, _too_deep()) from None
     except json.JSONDecodeError as error:
-        raise BodyRefused(BodyProblem.INVALID, f"request body is not valid JSON: {error}") from None
+        raise BodyRefused(BodyProblem.INVALID, f"is not valid JSON: {error}") from None
     check_json_value(value)
     return value
 
@@ -131,7 +135,7 @@ def parse_json_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any
         return {}
     value = parse_json(raw)
     if not isinstance(value, dict):
-        raise BodyRefused(BodyProblem.INVALID, "request body must be a JSON object")
+        raise BodyRefused(BodyProblem.INVALID, "must be a JSON object")
     return value
 
 
@@ -157,7 +161,7 @@ def _check_text(value: str, path: tuple[str, ...], *, what: str = "value") -> No
     problem = text_problem(value)
     if problem is not None:
         field = _field(path)
-        raise BodyRefused(BodyProblem.INVALID, f"the {what} at {field} {problem}", field=field)
+        raise BodyRefused(BodyProblem.INVALID, problem, field=field, subject=f"the {what} at {field}")
 
 
 def _field(path: tuple[str, ...]) -> str:
@@ -165,7 +169,7 @@ def _field(path: tuple[str, ...]) -> str:
 
 
 def _too_deep() -> str:
-    return f"request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
+    return f"nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,13 @@ _KIND_OF_PROBLEM = {
 @dataclass(frozen=True)
 class Refusal:
     """A refusal before the surface renders it: status, kind, a message safe to show, the
-    field it concerns (bodies), and headers to keep (`Allow`)."""
+    field it concerns and what is wrong with it (bodies), and headers to keep (`Allow`)."""
 
     status: int
     kind: RefusalKind
     message: str
     field: str | None = None
+    reason: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -68,9 +69,8 @@ def surface_guard(surface: str, render: RenderRefusal, known: RenderKnown) -> Mi
         try:
             return await handler(request)
         except BodyRefused as refused:
-            refusal = Refusal(
-                refused.status, _KIND_OF_PROBLEM[refused.problem], refused.message, refused.field
-            )
+            kind = _KIND_OF_PROBLEM[refused.problem]
+            refusal = Refusal(refused.status, kind, refused.message, refused.field, refused.reason)
             response = render(refusal)
             if refused.problem is BodyProblem.TIMEOUT:
                 await _answer_and_close(request, response)

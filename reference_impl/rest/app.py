@@ -207,9 +207,7 @@ async def _rpc_arguments(request: web.Request) -> dict[str, Any]:
         return {}
     arguments = parse_json(raw)
     if not isinstance(arguments, dict):
-        raise BodyRefused(
-            BodyProblem.INVALID, "the body of a function call must be a JSON object of named arguments"
-        )
+        raise BodyRefused(BodyProblem.INVALID, "must be a JSON object of the function's named arguments")
     return arguments
 
 
