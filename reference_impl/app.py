@@ -5,6 +5,10 @@
     /auth/v1        GoTrue subset: admin users, password login (reference_impl.auth)
     /healthz, /metrics                                         (reference_impl.ops)
 
+Each of the three surfaces has its own catch-all middleware (`reference_impl.surface_guard`)
+that answers every failure in that surface's error shape, and publishes its API
+description (`reference_impl.openapi`).
+
 `create_app(env)` reads every setting from `env` (the environment names of DESIGN §3.6),
 so a bad value fails before the server starts. Start-up opens the database pool, then
 the queue worker (runner + background loop); shutdown stops them in reverse order.
@@ -31,12 +35,14 @@ from reference_impl.queue.http_clients import deepseek_clients
 from reference_impl.queue.invocation import WorkerContext
 from reference_impl.queue.loop import QueueLoop
 from reference_impl.queue.runners import ChildProcessRunner, InProcessRunner, InvocationRunner
+from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES
 from reference_impl.rest import create_rest_app
 from reference_impl.settings import ServiceSettings
 from reference_impl.worker_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
 
-# Bodies above the function limit still have to be read far enough to answer 413.
-CLIENT_MAX_SIZE = 1024 * 1024
+# The surfaces read bodies themselves, with their own limits (reference_impl.request_input);
+# this only bounds what aiohttp's own readers would accept.
+CLIENT_MAX_SIZE = GATEWAY_MAX_BODY_BYTES
 
 
 def create_app(env: Mapping[str, str]) -> web.Application:
@@ -50,7 +56,7 @@ def create_app(env: Mapping[str, str]) -> web.Application:
     app.cleanup_ctx.append(_queue_worker(env, settings, pipeline))
     app.add_subapp("/functions/v1", create_functions_app())
     app.add_subapp("/rest/v1", create_rest_app())
-    app.add_subapp("/auth/v1", create_auth_app())
+    app.add_subapp("/auth/v1", create_auth_app(sign_in_limits=settings.sign_in))
     add_ops_routes(app)
     return app
 

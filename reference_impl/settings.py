@@ -33,6 +33,16 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
+class SignInLimits:
+    """How many failed password sign-ins are allowed in a window before `/auth/v1/token`
+    answers 429; 0 turns a limit off."""
+
+    max_failures_per_email: int = 5
+    max_failures_per_address: int = 20
+    window: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """Everything `plan-reference serve` needs besides the pipeline's DeepSeek settings."""
 
@@ -43,6 +53,8 @@ class ServiceSettings:
     public_url: str | None = None
     queue: QueueSettings = field(default_factory=QueueSettings)
     max_body_bytes: int = 64 * 1024
+    body_read_timeout: timedelta = timedelta(seconds=15)  # a body not fully received by then is 408
+    sign_in: SignInLimits = field(default_factory=SignInLimits)
     log_level: str = "INFO"
 
     @classmethod
@@ -64,6 +76,11 @@ class ServiceSettings:
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
             wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
         )
+        sign_in = SignInLimits(
+            max_failures_per_email=_int(env, "SIGN_IN_MAX_FAILURES_PER_EMAIL", 5, 0, 1_000_000),
+            max_failures_per_address=_int(env, "SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20, 0, 1_000_000),
+            window=_ms(env, "SIGN_IN_FAILURE_WINDOW_MS", SignInLimits.window, minimum=1),
+        )
         log_level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
         if log_level not in LOG_LEVELS:
             raise ServiceSettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
@@ -75,6 +92,8 @@ class ServiceSettings:
             service_role_key=env.get("SUPABASE_SERVICE_ROLE_KEY", "").strip() or None,
             public_url=env.get("SUPABASE_URL", "").strip() or None,
             queue=queue,
+            body_read_timeout=_ms(env, "BODY_READ_TIMEOUT_MS", ServiceSettings.body_read_timeout, minimum=1),
+            sign_in=sign_in,
         )
 
 

@@ -1,31 +1,35 @@
 """The `/auth/v1` sub-application: the subset of GoTrue the app and the harness use.
 
-`POST /admin/users` and `DELETE /admin/users/{id}` (service role), `POST /token` with
-`grant_type=password` or `refresh_token` (any API key), `GET /user` and `POST /logout`
-(a user's token). Every route first passes the gateway's API key check. The parent
-application provides `DATABASE_KEY` and `JWT_AUTHORITY_KEY`.
+`POST /admin/users` and `DELETE /admin/users/{id}` (service role), `POST /signup`,
+`POST /token` with `grant_type=password` or `refresh_token` (any API key; password
+grants throttled per email and address), `GET /user` and `POST /logout` (a user's token
+of a live session). Every route but `GET /openapi.json` (this surface's OpenAPI 3.1
+document) first passes the gateway's API key check. The parent application provides
+`DATABASE_KEY`, `SETTINGS_KEY` and `JWT_AUTHORITY_KEY`; every failure is answered in
+GoTrue's error shape by the surface guard.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from reference_impl.auth.auth_db import auth_admin_transaction
+from reference_impl.auth.claims import parse_uuid, session_of
 from reference_impl.auth.gotrue_requests import (
+    checked_email,
     json_object,
     parse_admin_user,
-    parse_uuid,
     required_string,
 )
 from reference_impl.auth.gotrue_wire import (
     GoTrueError,
     auth_failure_response,
     grant_error,
+    refusal_response,
     session_json,
     user_json,
     validation_error,
@@ -41,6 +45,8 @@ from reference_impl.auth.refresh_tokens import (
     rotate_refresh_token,
 )
 from reference_impl.auth.request_auth import AuthFailure, AuthFailureReason, api_key_role, bearer_claims
+from reference_impl.auth.sessions import session_is_active
+from reference_impl.auth.sign_in_throttle import SignInThrottle
 from reference_impl.auth.users import (
     AuthUser,
     NewUser,
@@ -52,8 +58,12 @@ from reference_impl.auth.users import (
     user_by_id,
 )
 from reference_impl.keys import DATABASE_KEY
+from reference_impl.openapi.auth_document import auth_document
+from reference_impl.settings import SignInLimits
+from reference_impl.surface_guard import surface_guard
 
 PASSWORD_HASHER_KEY = web.AppKey("password_hasher", PasswordHasher)
+SIGN_IN_THROTTLE_KEY = web.AppKey("sign_in_throttle", SignInThrottle)
 
 INVALID_LOGIN = "Invalid login credentials"
 REFRESH_REFUSALS = {
@@ -61,30 +71,34 @@ REFRESH_REFUSALS = {
     RotationRefused.ALREADY_USED: "Invalid Refresh Token: Already Used",
 }
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-def create_auth_app(*, password_params: ScryptParams | None = None) -> web.Application:
+def create_auth_app(
+    *, password_params: ScryptParams | None = None, sign_in_limits: SignInLimits | None = None
+) -> web.Application:
     """The GoTrue stand-in, to be mounted at `/auth/v1`."""
-    app = web.Application(middlewares=[_render_refusals])
+    app = web.Application(middlewares=[surface_guard("auth", refusal_response, _render_known)])
     app[PASSWORD_HASHER_KEY] = PasswordHasher(password_params)
+    app[SIGN_IN_THROTTLE_KEY] = SignInThrottle(sign_in_limits or SignInLimits())
     app.router.add_post("/admin/users", create_user)
     app.router.add_post("/signup", sign_up)
     app.router.add_delete("/admin/users/{user_id}", remove_user)
     app.router.add_post("/token", issue_token)
     app.router.add_get("/user", current_user)
     app.router.add_post("/logout", logout)
+    app.router.add_get("/openapi.json", openapi_document)
     return app
 
 
-@web.middleware
-async def _render_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except GoTrueError as error:
+def _render_known(error: Exception) -> web.Response | None:
+    if isinstance(error, GoTrueError):
         return error.response()
-    except AuthFailure as failure:
-        return auth_failure_response(failure)
+    if isinstance(error, AuthFailure):
+        return auth_failure_response(error)
+    return None
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(auth_document())
 
 
 def _require_bearer(request: web.Request) -> dict[str, Any]:
@@ -100,8 +114,13 @@ def _require_admin(request: web.Request) -> None:
         raise GoTrueError(403, "not_admin", "User not allowed")
 
 
-def _user_claims(request: web.Request) -> tuple[str, dict[str, Any]]:
-    """The user id (`sub`) of a user's token, and its claims."""
+async def _user_claims(request: web.Request) -> tuple[str, dict[str, Any]]:
+    """The user id (`sub`) of a user's token whose session is live, and its claims.
+
+    As GoTrue: a token with a `session_id` of a session that has ended (sign-out, reuse of
+    a spent refresh token, the user deleted) is 403 `session_not_found`; a token without
+    one (made by hand with the secret) names no session to check.
+    """
     claims = _require_bearer(request)
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
@@ -109,6 +128,12 @@ def _user_claims(request: web.Request) -> tuple[str, dict[str, Any]]:
     user_id = parse_uuid(sub)
     if user_id is None:
         raise GoTrueError(403, "bad_jwt", "invalid claim: sub claim must be a UUID")
+    session = session_of(claims)
+    if session.invalid:
+        raise GoTrueError(403, "bad_jwt", "invalid claim: session_id claim must be a UUID")
+    db = request.config_dict[DATABASE_KEY]
+    if session.id is not None and not await session_is_active(db, user_id=user_id, session_id=session.id):
+        raise GoTrueError(403, "session_not_found", "Session from session_id claim in JWT does not exist")
     return user_id, claims
 
 
@@ -176,7 +201,10 @@ async def remove_user(request: web.Request) -> web.Response:
     if user_id is None:
         raise GoTrueError(404, "validation_failed", "user_id must be an UUID")
     body = await json_object(request, allow_empty=True)
-    if body.get("should_soft_delete"):
+    soft_delete = body.get("should_soft_delete", False)
+    if not isinstance(soft_delete, bool):
+        raise validation_error("should_soft_delete must be a boolean")
+    if soft_delete:
         raise validation_error("should_soft_delete is not supported by the reference service")
     async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
         deleted = await delete_user(conn, user_id)
@@ -205,8 +233,19 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 async def _password_grant(request: web.Request, body: dict[str, Any]) -> web.Response:
-    email = required_string(body, "email").strip()
+    email = checked_email(body.get("email"))
     password = required_string(body, "password")
+    throttle = request.app[SIGN_IN_THROTTLE_KEY]
+    address = request.remote or "unknown"
+    throttled = throttle.begin(email, address)
+    if throttled is not None:
+        raise GoTrueError(
+            429,
+            "over_request_rate_limit",
+            f"Request rate limit reached: too many failed sign-ins for this {throttled.limit}; "
+            f"retry after {throttled.retry_after_s} s",
+            headers={"Retry-After": str(throttled.retry_after_s)},
+        )
     db = request.config_dict[DATABASE_KEY]
     async with auth_admin_transaction(db) as conn:
         credentials = await credentials_by_email(conn, email)
@@ -214,6 +253,7 @@ async def _password_grant(request: web.Request, body: dict[str, Any]) -> web.Res
     stored_hash = credentials.password_hash if credentials else None
     if not await asyncio.to_thread(hasher.verify, password, stored_hash) or credentials is None:
         raise grant_error("invalid_credentials", INVALID_LOGIN)
+    throttle.succeeded(email, address)
     if credentials.user.email_confirmed_at is None:
         raise grant_error("email_not_confirmed", "Email not confirmed")
     session_id = str(uuid.uuid4())
@@ -252,7 +292,7 @@ def _session_response(
 
 
 async def current_user(request: web.Request) -> web.Response:
-    user_id, _ = _user_claims(request)
+    user_id, _ = await _user_claims(request)
     async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
         user = await user_by_id(conn, user_id)
     if user is None:
@@ -261,17 +301,11 @@ async def current_user(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    user_id, claims = _user_claims(request)
+    user_id, claims = await _user_claims(request)
     try:
         scope = LogoutScope(request.query.get("scope", LogoutScope.GLOBAL))
     except ValueError:
         raise validation_error(f"scope must be one of {', '.join(LogoutScope)}") from None
-    session_id = claims.get("session_id")
     async with auth_admin_transaction(request.config_dict[DATABASE_KEY]) as conn:
-        await end_sessions(
-            conn,
-            user_id=user_id,
-            scope=scope,
-            session_id=parse_uuid(session_id) if isinstance(session_id, str) else None,
-        )
+        await end_sessions(conn, user_id=user_id, scope=scope, session_id=session_of(claims).id)
     return web.Response(status=204)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from reference_impl.auth.claims import parse_uuid
 from reference_impl.auth.gotrue_wire import GoTrueError, validation_error
+from reference_impl.keys import SETTINGS_KEY
+from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES, BodyLimits, read_json_object
 
 MIN_PASSWORD_LENGTH = 6
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 255  # GoTrue's limit
+# Written so Python and ECMAScript (OpenAPI) read it alike: no \s, whose meaning differs.
+_EDGE_SPACE = " \t\n\r\f\v"
+_PART = "[^@ \\t\\n\\r\\f\\v\\u0000]+"
+EMAIL_PATTERN = f"^[ \\t\\n\\r\\f\\v]*{_PART}@{_PART}\\.{_PART}[ \\t\\n\\r\\f\\v]*$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 DEFAULT_APP_METADATA: Mapping[str, Any] = {"provider": "email", "providers": ["email"]}
 
 
@@ -31,25 +37,25 @@ class AdminUserRequest:
 
 
 async def json_object(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object (`{}` for an empty body when allowed)."""
-    raw = await request.read()
-    if not raw.strip() and allow_empty:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise GoTrueError(400, "bad_json", f"Could not parse request body as JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise GoTrueError(400, "bad_json", "Request body must be a JSON object")
-    return body
+    """The request body as a JSON object (`{}` for an empty body when allowed); a refused
+    body is a `BodyRefused` that the surface guard renders as GoTrue would."""
+    timeout_s = request.config_dict[SETTINGS_KEY].body_read_timeout.total_seconds()
+    return await read_json_object(
+        request, BodyLimits(GATEWAY_MAX_BODY_BYTES, timeout_s), allow_empty=allow_empty
+    )
 
 
-def parse_uuid(value: str) -> str | None:
-    """The canonical form of a UUID, or None when `value` is not one."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+def checked_email(value: object, *, name: str = "email") -> str:
+    """A present email of at most `MAX_EMAIL_LENGTH` characters (as sent), trimmed of ASCII
+    spacing."""
+    if not isinstance(value, str) or not value.strip(_EDGE_SPACE):
+        raise validation_error(f"{name} is required (a non-empty string)")
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise validation_error(
+            f"An email address is too long: {name} has {len(value)} characters, "
+            f"the limit is {MAX_EMAIL_LENGTH}"
+        )
+    return value.strip(_EDGE_SPACE)
 
 
 def _optional_object(body: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -63,10 +69,11 @@ def _optional_object(body: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def parse_admin_user(body: Mapping[str, Any]) -> AdminUserRequest:
     """Validate an admin's new user; only email users with role `authenticated` exist here."""
-    email = body.get("email")
-    if not isinstance(email, str) or not email.strip():
+    raw_email = body.get("email")
+    if not isinstance(raw_email, str) or not raw_email.strip(_EDGE_SPACE):
         raise validation_error("email is required (phone users are not supported by the reference service)")
-    if not _EMAIL.match(email.strip()):
+    email = checked_email(raw_email)
+    if not _EMAIL.fullmatch(raw_email):
         raise validation_error("Unable to validate email address: invalid format")
     if body.get("phone"):
         raise validation_error("phone is not supported by the reference service")
@@ -94,7 +101,7 @@ def parse_admin_user(body: Mapping[str, Any]) -> AdminUserRequest:
             raise validation_error("id must be a UUID")
         user_id = canonical
     return AdminUserRequest(
-        email=email.strip(),
+        email=email,
         password=password,
         email_confirm=email_confirm,
         user_metadata=_optional_object(body, "user_metadata"),

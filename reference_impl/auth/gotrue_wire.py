@@ -18,23 +18,33 @@ from aiohttp import web
 from reference_impl.auth.request_auth import KONG_MESSAGES, AuthFailure, AuthFailureReason
 from reference_impl.auth.tokens import AccessToken
 from reference_impl.auth.users import AuthUser
+from reference_impl.surface_guard import Refusal, RefusalKind
+
+UNEXPECTED_FAILURE = "Unexpected failure, please check server logs for more information"
 
 
 class GoTrueError(Exception):
     """A refusal in GoTrue's shape; `extra` adds keys such as the OAuth ones."""
 
     def __init__(
-        self, status: int, error_code: str, message: str, *, extra: Mapping[str, Any] | None = None
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.message = message
         self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
 
     def response(self) -> web.Response:
         body = {**self.extra, "code": self.status, "error_code": self.error_code, "msg": self.message}
-        return web.json_response(body, status=self.status)
+        return web.json_response(body, status=self.status, headers=self.headers)
 
 
 def grant_error(error_code: str, message: str) -> GoTrueError:
@@ -46,6 +56,28 @@ def grant_error(error_code: str, message: str) -> GoTrueError:
 
 def validation_error(message: str) -> GoTrueError:
     return GoTrueError(400, "validation_failed", message)
+
+
+_CODE_OF_REFUSAL = {
+    RefusalKind.BODY_TOO_LARGE: "request_too_large",
+    RefusalKind.BODY_TIMEOUT: "request_timeout",
+    RefusalKind.NOT_FOUND: "not_found",
+    RefusalKind.METHOD_NOT_ALLOWED: "method_not_allowed",
+    RefusalKind.UNEXPECTED: "unexpected_failure",
+}
+
+
+def refusal_response(refusal: Refusal) -> web.Response:
+    """A refusal of the surface guard in GoTrue's shape: a body that is not usable JSON is
+    `bad_json`, a bad value inside it `validation_failed` naming the field."""
+    if refusal.kind is RefusalKind.BODY_INVALID:
+        code = "bad_json" if refusal.field in (None, "body") else "validation_failed"
+    elif refusal.kind is RefusalKind.HTTP_ERROR:
+        code = "validation_failed" if refusal.status < 500 else "unexpected_failure"
+    else:
+        code = _CODE_OF_REFUSAL[refusal.kind]
+    message = UNEXPECTED_FAILURE if refusal.kind is RefusalKind.UNEXPECTED else refusal.message
+    return GoTrueError(refusal.status, code, message, headers=dict(refusal.headers)).response()
 
 
 def auth_failure_response(failure: AuthFailure) -> web.Response:

@@ -26,6 +26,7 @@ class AuthFailureReason(StrEnum):
     TOKEN_MISSING = "token_missing"
     TOKEN_INVALID = "token_invalid"
     TOKEN_EXPIRED = "token_expired"
+    SESSION_ENDED = "session_ended"  # the token's session was signed out (functions only)
 
 
 # Kong's key-auth plugin answers 401 with exactly these messages.
@@ -47,11 +48,20 @@ class AuthFailure(Exception):
         self.problem = problem
 
 
+def _is_token_text(value: str) -> bool:
+    """Whether a header value can be a JWT or an API key at all: printable ASCII only.
+
+    aiohttp hands over bytes that are not UTF-8 as lone surrogates; they can be neither.
+    """
+    return value.isascii() and value.isprintable()
+
+
 def api_key_role(request: web.Request) -> str:
     """`anon` or `service_role`: the role of the request's `apikey` header (Kong's check)."""
     key = request.headers.get("apikey", "").strip()
     reason = AuthFailureReason.API_KEY_MISSING if not key else AuthFailureReason.API_KEY_INVALID
-    role = request.config_dict[JWT_AUTHORITY_KEY].api_keys.role_of(key) if key else None
+    usable = key and _is_token_text(key)
+    role = request.config_dict[JWT_AUTHORITY_KEY].api_keys.role_of(key) if usable else None
     if role is None:
         raise AuthFailure(reason, KONG_MESSAGES[reason])
     return role
@@ -67,6 +77,12 @@ def bearer_token(request: web.Request) -> str | None:
         raise AuthFailure(
             AuthFailureReason.TOKEN_INVALID,
             "Authorization header must be 'Bearer <JWT>'",
+            problem=TokenProblem.MALFORMED,
+        )
+    if not _is_token_text(token.strip()):
+        raise AuthFailure(
+            AuthFailureReason.TOKEN_INVALID,
+            "Authorization header holds characters a JWT cannot contain (only printable ASCII)",
             problem=TokenProblem.MALFORMED,
         )
     return token.strip()

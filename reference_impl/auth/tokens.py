@@ -33,6 +33,9 @@ API_KEY_ISSUER = "supabase-demo"
 DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1"
 DEFAULT_ACCESS_TOKEN_TTL_S = 3600
 CLOCK_SKEW_S = 30
+# What PyJWT lets through besides its own errors on hostile input: claims such as an `exp`
+# of 1e400 (OverflowError), nesting deeper than the JSON parser's recursion limit, ...
+_UNDECODABLE = (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, RecursionError)
 
 
 class TokenProblem(StrEnum):
@@ -167,9 +170,11 @@ class JwtAuthority:
         parts = token.split(".")
         if len(parts) != 3:
             raise TokenRejected(TokenProblem.MALFORMED, f"Expected 3 parts in JWT; got {len(parts)}")
+        if not token.isascii():
+            raise TokenRejected(TokenProblem.MALFORMED, "JWT contains characters that are not ASCII")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except _UNDECODABLE:
             raise TokenRejected(TokenProblem.MALFORMED, "JWT cannot be decoded") from None
         if header.get("alg") != ALGORITHM:
             raise TokenRejected(TokenProblem.ALGORITHM, f"JWT algorithm must be {ALGORITHM}")
@@ -189,7 +194,10 @@ class JwtAuthority:
             raise TokenRejected(TokenProblem.SIGNATURE, "JWT signature does not match") from None
         except jwt.InvalidTokenError as error:
             raise TokenRejected(TokenProblem.MALFORMED, f"JWT is invalid: {type(error).__name__}") from None
-        if claims.get("role") not in API_ROLES:
+        except _UNDECODABLE:
+            raise TokenRejected(TokenProblem.MALFORMED, "JWT claims cannot be decoded") from None
+        role = claims.get("role")
+        if not isinstance(role, str) or role not in API_ROLES:
             raise TokenRejected(
                 TokenProblem.ROLE, f"JWT role claim must be one of {', '.join(sorted(API_ROLES))}"
             )

@@ -15,6 +15,7 @@ from aiohttp import web
 from psycopg_pool import PoolTimeout
 
 from reference_impl.auth.request_auth import KONG_MESSAGES, AuthFailure
+from reference_impl.surface_guard import Refusal, RefusalKind
 
 # SQLSTATE prefixes and codes PostgREST maps to a status other than 400, most specific first.
 _STATUS_BY_SQLSTATE: tuple[tuple[str, int], ...] = (
@@ -106,6 +107,28 @@ def from_database_error(error: psycopg.Error | PoolTimeout, *, role: str) -> Pos
         hint=error.diag.message_hint,
         headers=headers,
     )
+
+
+def refusal_response(refusal: Refusal) -> web.Response:
+    """A refusal of the surface guard in PostgREST's shape. Every body problem is `PGRST102`
+    (PostgREST's invalid-body code) with the status that fits: 400, 413 or 408."""
+    headers = dict(refusal.headers)
+    if refusal.kind in (RefusalKind.BODY_INVALID, RefusalKind.BODY_TOO_LARGE, RefusalKind.BODY_TIMEOUT):
+        message = "Empty or invalid json" if refusal.kind is RefusalKind.BODY_INVALID else refusal.message
+        error = PostgrestError(refusal.status, "PGRST102", message, details=refusal.message, headers=headers)
+    elif refusal.kind is RefusalKind.NOT_FOUND:
+        error = PostgrestError(
+            404, "PGRST125", "Invalid path specified in request URL", details=refusal.message
+        )
+    elif refusal.kind is RefusalKind.METHOD_NOT_ALLOWED:
+        error = PostgrestError(
+            405, "PGRST117", "Unsupported HTTP method", details=refusal.message, headers=headers
+        )
+    elif refusal.kind is RefusalKind.HTTP_ERROR and refusal.status < 500:
+        error = PostgrestError(refusal.status, "PGRST100", refusal.message, headers=headers)
+    else:
+        error = PostgrestError(refusal.status, "PGRSTX00", "Internal server error", details=refusal.message)
+    return error.response()
 
 
 def auth_failure_response(failure: AuthFailure) -> web.Response:

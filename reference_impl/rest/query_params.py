@@ -3,7 +3,9 @@
 The subset the app and the harness use: `select=*` or a list of columns; filters
 `col=[not.]op.value` with `eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `in.(a,"b,c")` and
 `is.null|true|false|unknown`; `order=col[.asc|.desc][.nullsfirst|.nullslast],...`.
-Names are not checked here (that needs the catalog); syntax errors are `PGRST100`.
+Names are not checked here (that needs the catalog); syntax errors are `PGRST100`, and so
+are names and values PostgreSQL could not hold (NUL, lone surrogates), counts beyond a
+bigint and select lists longer than `MAX_SELECT_ITEMS`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from reference_impl.request_input import printable, text_problem
 from reference_impl.rest.errors import PostgrestError
 
 COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -20,6 +23,8 @@ IS_VALUES = ("null", "true", "false", "unknown")
 RESERVED = frozenset({"select", "order", "limit", "offset"})
 UNSUPPORTED = frozenset({"or", "and", "not.or", "not.and", "columns", "on_conflict"})
 _SELECT_SYNTAX = frozenset("():->!")
+MAX_SELECT_ITEMS = 1000  # PostgreSQL allows 1664 entries in a select list
+MAX_COUNT = 2**63 - 1  # limit and offset are bigints in PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ def parse_read_query(params: Iterable[tuple[str, str]]) -> ReadQuery:
     limit: int | None = None
     offset = 0
     for name, value in params:
+        _check_text(name, value)
         if name in UNSUPPORTED:
             raise _parse_error(
                 f"the {name!r} parameter is not supported",
@@ -88,10 +94,23 @@ def parse_read_query(params: Iterable[tuple[str, str]]) -> ReadQuery:
     return ReadQuery(columns=columns, filters=tuple(filters), order=order, limit=limit, offset=offset)
 
 
+def _check_text(name: str, value: str) -> None:
+    for part, problem in (("name", text_problem(name)), ("value", text_problem(value))):
+        if problem is not None:
+            raise _parse_error(
+                f"failed to parse the query parameter {printable(name)}", f"the parameter's {part} {problem}"
+            )
+
+
 def parse_select(value: str) -> tuple[str, ...] | None:
     items = [item.strip() for item in value.split(",")]
     if not value.strip() or items == ["*"]:
         return None
+    if len(items) > MAX_SELECT_ITEMS:
+        raise _parse_error(
+            f"failed to parse select parameter ({len(items)} items)",
+            f"select may name at most {MAX_SELECT_ITEMS} columns",
+        )
     for item in items:
         if not item or item == "*" or _SELECT_SYNTAX & set(item):
             raise _parse_error(
@@ -178,8 +197,17 @@ def parse_order(value: str) -> tuple[OrderTerm, ...]:
 
 
 def _parse_count(name: str, value: str) -> int:
-    if not (value.isascii() and value.strip().isdigit()):
+    digits = value.strip()
+    significant = digits.lstrip("0")
+    if not (digits.isascii() and digits.isdigit()) or len(significant) > len(str(MAX_COUNT)):
         raise _parse_error(
-            f"failed to parse {name} parameter ({value})", f"{name} must be a non-negative integer"
+            f"failed to parse {name} parameter ({printable(value)})",
+            f"{name} must be a whole number from 0 to {MAX_COUNT}",
         )
-    return int(value)
+    count = int(significant or "0")
+    if count > MAX_COUNT:
+        raise _parse_error(
+            f"failed to parse {name} parameter ({printable(value)})",
+            f"{name} must be a whole number from 0 to {MAX_COUNT}",
+        )
+    return count

@@ -1,7 +1,9 @@
-"""Seeding jobs in given states, as the database owner, for the REST tests to read back."""
+"""Seeding jobs in given states and sessions, as the database owner, for the tests to use."""
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -48,3 +50,14 @@ def seed_job(
         },
     )
     return SeededJob(str(row["id"]), user.id, status, retry_count, error_code, age_minutes)
+
+
+def open_session(queue_db: QueueDatabase, user: QueueUser) -> str:
+    """A live GoTrue session of `user` (one unrevoked refresh token), as sign-in leaves it;
+    returns its id for the `session_id` claim of tokens minted in tests."""
+    session_id = str(uuid.uuid4())
+    queue_db.conn.execute(
+        "insert into auth.refresh_tokens (token_hash, user_id, session_id) values (%s, %s, %s)",
+        (secrets.token_hex(32), user.id, session_id),
+    )
+    return session_id

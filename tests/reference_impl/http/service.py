@@ -41,7 +41,9 @@ def create_test_app(
     app = web.Application()
     app.cleanup_ctx.append(resources)
     app.add_subapp("/rest/v1", create_rest_app())
-    app.add_subapp("/auth/v1", create_auth_app(password_params=password_params))
+    app.add_subapp(
+        "/auth/v1", create_auth_app(password_params=password_params, sign_in_limits=settings.sign_in)
+    )
     return app
 
 

@@ -12,6 +12,7 @@ from harness.queue_db import QueueDatabase
 from reference_impl.auth import JwtAuthority
 
 from .conftest import ApiHeaders, Client
+from .seed import open_session
 from .service import JWT_SECRET
 
 ADMIN_USERS = "/auth/v1/admin/users"
@@ -396,11 +397,26 @@ async def test_get_user_refuses_bad_tokens_like_gotrue(
     )
 
 
-async def test_get_user_for_a_deleted_user_is_403(
+async def test_get_user_for_a_deleted_user_is_403_as_their_session_went_with_them(
     client: Client, headers: ApiHeaders, queue_db: QueueDatabase
 ) -> None:
     user = queue_db.create_user()
-    token = headers.token_for(user)
+    token = headers.authority.mint_access_token(
+        user_id=user.id, email=user.email, session_id=open_session(queue_db, user)
+    ).token
+    queue_db.conn.execute("delete from auth.users where id = %s", (user.id,))
+
+    response = await client.get("/auth/v1/user", headers=headers.bearer(token))
+
+    assert (response.status, (await response.json())["error_code"]) == (403, "session_not_found")
+
+
+async def test_get_user_for_a_deleted_user_without_a_session_claim_is_user_not_found(
+    client: Client, headers: ApiHeaders, queue_db: QueueDatabase
+) -> None:
+    user = queue_db.create_user()
+    claims = {"sub": user.id, "role": "authenticated", "exp": int(time.time()) + 600}
+    token = headers.authority.sign(claims)
     queue_db.conn.execute("delete from auth.users where id = %s", (user.id,))
 
     response = await client.get("/auth/v1/user", headers=headers.bearer(token))

@@ -151,3 +151,35 @@ def test_sign_up_gives_a_confirmed_user_and_a_session(app_client: Client, queue_
     with pytest.raises(AuthApiError) as again:
         app_client.auth.sign_up({"email": "new@example.test", "password": PASSWORD})
     assert again.value.code == "user_already_exists"
+
+
+def test_sign_out_ends_the_session_for_its_access_token(
+    admin: Client, app_client: Client, queue_db: QueueDatabase
+) -> None:
+    user = signed_up(admin, app_client, "signed-out@example.test")
+    job_id = str(queue_db.insert_job(user)["id"])
+    session = app_client.auth.get_session()
+    assert session is not None
+    old_token = session.access_token
+
+    app_client.auth.sign_out()
+    with pytest.raises(AuthApiError) as ended:
+        admin.auth.get_user(old_token)
+    # /rest/v1 is stateless, as PostgREST is: the token still reads until it expires.
+    still_reads = app_client.postgrest.auth(old_token).from_("plan_generation_jobs").select("id").execute()
+
+    assert (ended.value.status, ended.value.code) == (403, "session_not_found")
+    assert ids(still_reads.data) == [job_id]
+
+
+def test_too_many_wrong_passwords_are_throttled(admin: Client, app_client: Client) -> None:
+    user = signed_up(admin, app_client, "guessed@example.test")
+    app_client.auth.sign_out()
+
+    codes = []
+    for attempt in range(6):
+        with pytest.raises(AuthApiError) as refused:
+            app_client.auth.sign_in_with_password({"email": user.email, "password": f"guess-{attempt}"})
+        codes.append((refused.value.status, refused.value.code))
+
+    assert codes == [(400, "invalid_credentials")] * 5 + [(429, "over_request_rate_limit")]

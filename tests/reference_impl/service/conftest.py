@@ -12,10 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from fake_llm.server import FakeDeepSeek
 from fake_llm.settings import ServerSettings
-from harness.queue_db import QueueDatabase
+from harness.queue_db import QueueDatabase, QueueUser
 from reference_impl.app import create_app
 from reference_impl.auth import JwtAuthority
 from reference_impl.settings import ServiceSettings
+from tests.reference_impl.http.seed import open_session
 
 JWT_SECRET = "service-tests-jwt-secret-0123456789-abcdefgh"
 DEEPSEEK_KEY = "sk-service-tests-0123456789abcdef"
@@ -66,9 +67,10 @@ async def start_service(base_env: dict[str, str], queue_db: QueueDatabase) -> As
         await client.close()
 
 
-def user_headers(authority: JwtAuthority, user_id: str, email: str) -> dict[str, str]:
+def user_headers(authority: JwtAuthority, queue_db: QueueDatabase, user: QueueUser) -> dict[str, str]:
+    """Headers of `user` signed in: a token of a live session, as supabase clients send it."""
     token = authority.mint_access_token(
-        user_id=user_id, email=email, session_id="00000000-0000-4000-8000-00000000abcd"
+        user_id=user.id, email=user.email, session_id=open_session(queue_db, user)
     ).token
     return {"apikey": authority.api_keys.anon, "Authorization": f"Bearer {token}"}
 

@@ -29,7 +29,7 @@ async def test_a_job_is_created_processed_and_its_plan_saved(
     created = await client.post(
         "/functions/v1/create-plan-job",
         json={"profile": PROFILE},
-        headers=user_headers(authority, user.id, user.email),
+        headers=user_headers(authority, queue_db, user),
     )
     assert created.status == 202
     body = await created.json()
@@ -68,7 +68,7 @@ async def test_missing_deepseek_key_is_a_config_error_on_the_job(
     created = await client.post(
         "/functions/v1/create-plan-job",
         json={"profile": PROFILE},
-        headers=user_headers(authority, user.id, user.email),
+        headers=user_headers(authority, queue_db, user),
     )
     job_id = (await created.json())["jobId"]
 
@@ -104,7 +104,7 @@ async def test_invalid_requests_name_every_bad_field_and_write_nothing(
     user = queue_db.create_user()
 
     response = await client.post(
-        "/functions/v1/create-plan-job", json=body, headers=user_headers(authority, user.id, user.email)
+        "/functions/v1/create-plan-job", json=body, headers=user_headers(authority, queue_db, user)
     )
 
     assert response.status == 400
@@ -123,7 +123,7 @@ async def test_a_body_over_64_kib_is_refused_with_413(
     response = await client.post(
         "/functions/v1/create-plan-job",
         data=b'{"profile": "' + b"x" * 70_000 + b'"}',
-        headers={**user_headers(authority, user.id, user.email), "Content-Type": "application/json"},
+        headers={**user_headers(authority, queue_db, user), "Content-Type": "application/json"},
     )
 
     assert response.status == 413
@@ -153,7 +153,7 @@ async def test_processing_the_queue_needs_the_service_role(
     user = queue_db.create_user()
 
     as_user = await client.post(
-        "/functions/v1/process-plan-queue", json={}, headers=user_headers(authority, user.id, user.email)
+        "/functions/v1/process-plan-queue", json={}, headers=user_headers(authority, queue_db, user)
     )
     bad_max = await client.post(
         "/functions/v1/process-plan-queue", json={"maxJobs": 0}, headers=service_headers(authority)
@@ -193,7 +193,7 @@ async def test_a_body_arriving_in_pieces_is_read_whole(
     client = await start_service()
     user = queue_db.create_user()
     body = json.dumps({"profile": PROFILE}).encode()
-    headers = user_headers(authority, user.id, user.email)
+    headers = user_headers(authority, queue_db, user)
     head = (
         "POST /functions/v1/create-plan-job HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/json\r\n"
