@@ -44,7 +44,7 @@ async def create_job(client: Client, authority: JwtAuthority, queue_db: QueueDat
     created = await client.post(
         "/functions/v1/create-plan-job",
         json={"profile": ProfileFactory(seed).make()},
-        headers=user_headers(authority, user.id, user.email),
+        headers=user_headers(authority, queue_db, user),
     )
     assert created.status == 202
     return user.id
