@@ -38,7 +38,7 @@ DEFAULT_INPUT: Mapping[str, Any] = {
         "avoidExercises": [],
         "supplements": [],
     },
-    "targets": {"total_kcal": 2080, "protein_g": 99},
+    "targets": {"total_kcal": 2110, "protein_g": 99},
 }
 
 
