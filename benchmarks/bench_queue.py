@@ -181,13 +181,17 @@ def run_matrix(matrix: Matrix) -> None:
 
 def parse_matrix(argv: Sequence[str] | None) -> Matrix:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 workers, fast settings, 200 jobs per run")
-    parser.add_argument("--jobs", type=int, help="jobs per run (default 1500; 200 with --quick)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 4 workers, fast settings, empty payloads, 100 jobs per run, 1,000 of history",
+    )
+    parser.add_argument("--jobs", type=int, help="jobs per run (default 1500; 100 with --quick)")
     parser.add_argument("--workers", help="comma-separated worker counts (default 1,4,8; 4 with --quick)")
     parser.add_argument("--settings", help="fast,durable (default both; fast with --quick)")
     parser.add_argument("--tables", default="young,history", help="young,history (default both)")
-    parser.add_argument("--payloads", default="empty,12k", help="empty,12k (default both)")
-    parser.add_argument("--history", type=int, default=10_000, help="finished jobs on tables with history")
+    parser.add_argument("--payloads", help="empty,12k (default both; empty with --quick)")
+    parser.add_argument("--history", type=int, help="finished jobs on tables with history (default 10,000)")
     parser.add_argument("--db", default="embedded", choices=("embedded", "system"), help="the local server")
     arguments = parser.parse_args(argv)
 
@@ -205,7 +209,7 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
         parser.error(f"--workers takes whole numbers separated by commas; got {workers_raw!r}")
     if not workers or any(not 1 <= count <= 32 for count in workers):
         parser.error(f"--workers: each count must be from 1 to 32; got {workers_raw!r}")
-    jobs = arguments.jobs or (200 if arguments.quick else 1500)
+    jobs = arguments.jobs or (100 if arguments.quick else 1500)
     if jobs < 10:
         parser.error(f"--jobs must be at least 10; got {jobs}")
     return Matrix(
@@ -215,10 +219,12 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
             "--settings",
         ),
         tables=choices(arguments.tables, ("young", "history"), "--tables"),
-        payloads=choices(arguments.payloads, tuple(PAYLOADS), "--payloads"),
+        payloads=choices(
+            arguments.payloads or ("empty" if arguments.quick else "empty,12k"), tuple(PAYLOADS), "--payloads"
+        ),
         workers=workers,
         jobs=jobs,
-        history=arguments.history,
+        history=arguments.history or (1_000 if arguments.quick else 10_000),
         provider=arguments.db,
     )
 

@@ -132,6 +132,7 @@ language plpgsql
 security definer
 set search_path = ''
 set enable_seqscan = off
+set plan_cache_mode = force_generic_plan
 as $$
 begin
     if p_worker_id is null or btrim(p_worker_id) = '' then
@@ -144,7 +145,9 @@ begin
     end if;
 
     -- The claim order is exactly the partial index (created_at, id) where pending: the
-    -- scan stops after p_limit unlocked rows and never sorts the queue.
+    -- scan stops after p_limit unlocked rows and never sorts the queue. The plan is the
+    -- generic one (plan_cache_mode above): with a custom plan per p_limit the statement
+    -- would be planned again on every call.
     return query
     with next_jobs as (
         select j.id
@@ -170,7 +173,9 @@ end
 $$;
 
 
--- claim_next_plan_job: the oldest pending job, claimed for one attempt.
+-- claim_next_plan_job: the oldest pending job, claimed for one attempt. The same claim as
+-- claim_next_plan_jobs with a constant limit (a call of it from here would cost a nested
+-- function scan and a replanned statement per claim).
 create or replace function public.claim_next_plan_job(p_worker_id text)
 returns setof public.plan_generation_jobs
 language plpgsql
@@ -179,7 +184,30 @@ set search_path = ''
 set enable_seqscan = off
 as $$
 begin
-    return query select * from public.claim_next_plan_jobs(p_worker_id, 1);
+    if p_worker_id is null or btrim(p_worker_id) = '' then
+        raise exception 'p_worker_id is required (a name for the worker claiming the job)'
+            using errcode = 'PT400';
+    end if;
+
+    return query
+    with next_job as (
+        select j.id
+          from public.plan_generation_jobs j
+         where j.status = 'pending'
+         order by j.created_at, j.id
+         limit 1
+         for update skip locked
+    )
+    update public.plan_generation_jobs j
+       set status      = 'processing',
+           started_at  = now(),
+           updated_at  = now(),
+           claimed_by  = p_worker_id,
+           claim_token = gen_random_uuid()
+      from next_job
+     where j.id = next_job.id
+       and j.status = 'pending'
+    returning j.*;
 end
 $$;
 
