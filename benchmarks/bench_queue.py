@@ -28,15 +28,11 @@ import psycopg
 
 from benchmarks.queuebench.runner import RunResult, measure
 from benchmarks.queuebench.server_cpu import postmaster_pid
-from benchmarks.queuebench.systems import (
-    BenchDatabase,
-    ContractQueue,
-    Payload,
-    PgQueuerQueue,
-    ProcrastinateQueue,
-    QueueSystem,
-    RawLoop,
-)
+from benchmarks.queuebench.systems import BenchDatabase, Payload, QueueSystem
+from benchmarks.queuebench.systems.contract import ContractQueue
+from benchmarks.queuebench.systems.pgqueuer_queue import PgQueuerQueue
+from benchmarks.queuebench.systems.procrastinate_queue import ProcrastinateQueue
+from benchmarks.queuebench.systems.raw import RawLoop
 from harness.db import local_cluster
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest

@@ -237,7 +237,13 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=2000)
     parser.add_argument("--zero-latency-jobs", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="directory for py-spy's profile of the zero-latency run")
+    parser.add_argument(
+        "--runs", default="zero,latency", help="which runs: zero (zero-latency fake), latency, or both"
+    )
     arguments = parser.parse_args()
+    runs = {part.strip() for part in arguments.runs.split(",")}
+    if not runs or runs - {"zero", "latency"}:
+        parser.error(f"--runs takes zero, latency or zero,latency; got {arguments.runs!r}")
 
     run = DatabaseRun.start(DatabaseRequest(spec="embedded"), MigrationSet.reference())
     try:
@@ -245,48 +251,55 @@ def main() -> int:
         name = run.scratch.clone("bench")
         print(run.header())
 
-        peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
-        fast = run_service(
-            run,
-            name,
-            jobs=arguments.zero_latency_jobs,
-            concurrency=16,
-            latency_ms=0,
-            workdir=workdir / "fast",
-            profile=arguments.profile / "zero-latency.collapsed" if arguments.profile else None,
-        )
-        print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
-        print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
-        print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
-        print(
-            f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}   (goal >= 0.25)"
-        )
-        print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
-        print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
-        if arguments.profile:
-            print_profile(arguments.profile / "zero-latency.collapsed")
-
-        slow = run_service(
-            run,
-            name,
-            jobs=arguments.jobs,
-            concurrency=arguments.concurrency,
-            latency_ms=arguments.latency_ms,
-            workdir=workdir / "slow",
-        )
-        ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
-        print(
-            f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight,"
-            f" {slow.jobs} jobs"
-        )
-        print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
-        print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
-        print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.95)")
-        print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
-        print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
+        if "zero" in runs:
+            zero_latency_run(run, name, arguments, workdir)
+        if "latency" in runs:
+            latency_run(run, name, arguments, workdir)
     finally:
         run.close()
     return 0
+
+
+def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path) -> None:
+    peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
+    fast = run_service(
+        run,
+        name,
+        jobs=arguments.zero_latency_jobs,
+        concurrency=16,
+        latency_ms=0,
+        workdir=workdir / "fast",
+        profile=arguments.profile / "zero-latency.collapsed" if arguments.profile else None,
+    )
+    print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
+    print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
+    print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
+    print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}   (goal >= 0.25)")
+    print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
+    print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
+    if arguments.profile:
+        print_profile(arguments.profile / "zero-latency.collapsed")
+
+
+def latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path) -> None:
+    slow = run_service(
+        run,
+        name,
+        jobs=arguments.jobs,
+        concurrency=arguments.concurrency,
+        latency_ms=arguments.latency_ms,
+        workdir=workdir / "slow",
+    )
+    ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
+    print(
+        f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight,"
+        f" {slow.jobs} jobs"
+    )
+    print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
+    print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
+    print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.95)")
+    print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
+    print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
 
 
 if __name__ == "__main__":
