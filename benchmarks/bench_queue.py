@@ -138,6 +138,10 @@ def _figure(result: RunResult) -> str:
     return f"{result.jobs_per_second:>12,.0f} ({result.server_cpu_us_per_job:>5,.0f} us)"
 
 
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator > 0 else "n/a"
+
+
 def ratio_lines(matrix: Matrix, results: dict[tuple[str, int], RunResult]) -> Iterator[str]:
     def rate(system: QueueSystem, workers: int) -> float:
         return results[system.name, workers].jobs_per_second
@@ -145,16 +149,16 @@ def ratio_lines(matrix: Matrix, results: dict[tuple[str, int], RunResult]) -> It
     def cpu(system: QueueSystem, workers: int) -> float:
         return results[system.name, workers].server_cpu_us_per_job
 
-    per_workers = ", ".join(f"{n}: {cpu(CONTRACT, n) / cpu(RAW, n):.2f}" for n in matrix.workers)
+    per_workers = ", ".join(f"{n}: {_ratio(cpu(CONTRACT, n), cpu(RAW, n))}" for n in matrix.workers)
     yield f"server CPU per job, contract / raw loop       {per_workers}   (goal <= 2)"
-    per_workers = ", ".join(f"{n}: {rate(CONTRACT, n) / rate(RAW, n):.2f}" for n in matrix.workers)
+    per_workers = ", ".join(f"{n}: {_ratio(rate(CONTRACT, n), rate(RAW, n))}" for n in matrix.workers)
     yield f"rate, contract / raw loop                    {per_workers}   (goal >= 0.5 at 4 and 8)"
     per_workers = ", ".join(
-        f"{n}: {rate(CONTRACT_BATCH, n) / rate(PGQUEUER_BATCH, n):.2f}" for n in matrix.workers
+        f"{n}: {_ratio(rate(CONTRACT_BATCH, n), rate(PGQUEUER_BATCH, n))}" for n in matrix.workers
     )
     yield f"rate, contract batch 10 / PgQueuer batch 10  {per_workers}   (goal >= 0.7)"
     for peer in (PROCRASTINATE, PGQUEUER_SINGLE):
-        per_workers = ", ".join(f"{n}: {rate(CONTRACT, n) / rate(peer, n):.2f}" for n in matrix.workers)
+        per_workers = ", ".join(f"{n}: {_ratio(rate(CONTRACT, n), rate(peer, n))}" for n in matrix.workers)
         yield f"rate, contract / {peer.name:<27} {per_workers}   (goal > 1)"
 
 
@@ -182,7 +186,7 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
         action="store_true",
         help="smoke run: 4 workers, fast settings, empty payloads, 100 jobs per run, 1,000 of history",
     )
-    parser.add_argument("--jobs", type=int, help="jobs per run (default 1500; 100 with --quick)")
+    parser.add_argument("--jobs", type=int, help="jobs per run (default 1000; 100 with --quick)")
     parser.add_argument("--workers", help="comma-separated worker counts (default 1,4,8; 4 with --quick)")
     parser.add_argument("--settings", help="fast,durable (default both; fast with --quick)")
     parser.add_argument("--tables", default="young,history", help="young,history (default both)")
@@ -205,7 +209,7 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
         parser.error(f"--workers takes whole numbers separated by commas; got {workers_raw!r}")
     if not workers or any(not 1 <= count <= 32 for count in workers):
         parser.error(f"--workers: each count must be from 1 to 32; got {workers_raw!r}")
-    jobs = arguments.jobs or (100 if arguments.quick else 1500)
+    jobs = arguments.jobs or (100 if arguments.quick else 1000)
     if jobs < 10:
         parser.error(f"--jobs must be at least 10; got {jobs}")
     return Matrix(
