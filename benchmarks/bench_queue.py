@@ -40,6 +40,7 @@ from harness.db.run import DatabaseRun
 
 CONTRACT = ContractQueue()
 CONTRACT_BATCH = ContractQueue(batch=10)
+CONTRACT_SQL = ContractQueue(direct=True)
 RAW = RawLoop()
 PGQUEUER_BATCH = PgQueuerQueue(batch=10)
 PGQUEUER_SINGLE = PgQueuerQueue(batch=1)
@@ -47,6 +48,7 @@ PROCRASTINATE = ProcrastinateQueue()
 SYSTEMS: tuple[QueueSystem, ...] = (
     CONTRACT,
     CONTRACT_BATCH,
+    CONTRACT_SQL,
     RAW,
     PGQUEUER_BATCH,
     PGQUEUER_SINGLE,
@@ -151,8 +153,12 @@ def ratio_lines(matrix: Matrix, results: dict[tuple[str, int], RunResult]) -> It
 
     per_workers = ", ".join(f"{n}: {_ratio(cpu(CONTRACT, n), cpu(RAW, n))}" for n in matrix.workers)
     yield f"server CPU per job, contract / raw loop       {per_workers}   (goal <= 2)"
+    per_workers = ", ".join(f"{n}: {_ratio(cpu(CONTRACT_SQL, n), cpu(RAW, n))}" for n in matrix.workers)
+    yield f"server CPU per job, contract SQL only / raw   {per_workers}"
     per_workers = ", ".join(f"{n}: {_ratio(rate(CONTRACT, n), rate(RAW, n))}" for n in matrix.workers)
     yield f"rate, contract / raw loop                    {per_workers}   (goal >= 0.5 at 4 and 8)"
+    per_workers = ", ".join(f"{n}: {_ratio(rate(CONTRACT_SQL, n), rate(RAW, n))}" for n in matrix.workers)
+    yield f"rate, contract SQL only / raw loop           {per_workers}"
     per_workers = ", ".join(
         f"{n}: {_ratio(rate(CONTRACT_BATCH, n), rate(PGQUEUER_BATCH, n))}" for n in matrix.workers
     )
@@ -186,7 +192,7 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
         action="store_true",
         help="smoke run: 4 workers, fast settings, empty payloads, 100 jobs per run, 1,000 of history",
     )
-    parser.add_argument("--jobs", type=int, help="jobs per run (default 1000; 100 with --quick)")
+    parser.add_argument("--jobs", type=int, help="jobs per run (default 600; 100 with --quick)")
     parser.add_argument("--workers", help="comma-separated worker counts (default 1,4,8; 4 with --quick)")
     parser.add_argument("--settings", help="fast,durable (default both; fast with --quick)")
     parser.add_argument("--tables", default="young,history", help="young,history (default both)")
@@ -209,7 +215,7 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
         parser.error(f"--workers takes whole numbers separated by commas; got {workers_raw!r}")
     if not workers or any(not 1 <= count <= 32 for count in workers):
         parser.error(f"--workers: each count must be from 1 to 32; got {workers_raw!r}")
-    jobs = arguments.jobs or (100 if arguments.quick else 1000)
+    jobs = arguments.jobs or (100 if arguments.quick else 600)
     if jobs < 10:
         parser.error(f"--jobs must be at least 10; got {jobs}")
     return Matrix(

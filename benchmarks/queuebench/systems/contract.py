@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from benchmarks.queuebench.systems import (
@@ -19,14 +20,19 @@ from harness.queue_db import DEFAULT_INPUT
 
 @dataclass(frozen=True)
 class ContractQueue:
-    """The contract's functions; `batch` > 1 claims with `claim_next_plan_jobs`."""
+    """The contract's functions; `batch` > 1 claims with `claim_next_plan_jobs`. `direct`
+    calls them without the service's calling convention (one statement per call on a
+    session that is service_role throughout, no per-call transaction with the caller's
+    role and claims): what the SQL costs by itself."""
 
     batch: int = 1
+    direct: bool = False
     storage: str = "contract"
 
     @property
     def name(self) -> str:
-        return "contract" if self.batch == 1 else f"contract batch {self.batch}"
+        name = "contract" if self.batch == 1 else f"contract batch {self.batch}"
+        return f"{name}, SQL only" if self.direct else name
 
     def install(self, db: BenchDatabase) -> None:
         """The reference migrations are in the database's template already."""
@@ -105,7 +111,27 @@ class ContractQueue:
         return count(db, "select count(*) from public.plan_generation_jobs where status <> 'completed'")
 
     def work(self, db: BenchDatabase, worker: str, payload: Payload, control: RunControl) -> None:
-        asyncio.run(self._work(db, worker, Jsonb(payload.document()), control))
+        if self.direct:
+            self._work_direct(db, worker, Jsonb(payload.document()), control)
+        else:
+            asyncio.run(self._work(db, worker, Jsonb(payload.document()), control))
+
+    def _work_direct(self, db: BenchDatabase, worker: str, plan: Jsonb, control: RunControl) -> None:
+        done = 0
+        with psycopg.connect(db.service_dsn, autocommit=True) as conn:
+            conn.execute("set role service_role")
+            control.start()
+            while True:
+                claimed = conn.execute(
+                    "select id, claim_token from public.claim_next_plan_jobs(%s, %s)", (worker, self.batch)
+                ).fetchall()
+                if not claimed:
+                    control.finish(done)
+                    return
+                for job_id, token in claimed:
+                    conn.execute("select public.complete_plan_job(%s, %s, %s)", (job_id, token, plan))
+                    control.add_done(1)
+                done += len(claimed)
 
     async def _work(self, db: BenchDatabase, worker: str, plan: Jsonb, control: RunControl) -> None:
         from pgcaller import Caller
