@@ -12,7 +12,10 @@ Two runs, each against a peer measured in the same run:
    completes the same number of jobs with a ready-made plan (the queue's own cost: what
    is left for HTTP, the pipeline and the fake is the difference);
 2. `--latency-ms` per DeepSeek call with `--concurrency` jobs in flight: jobs/s against the
-   latency-bound ideal `concurrency / (2 calls x latency)`, and the service's peak memory.
+   latency-bound ideal `concurrency / (2 calls x latency)`, and the service's peak memory;
+3. (`--runs spread`) the same with each call's latency drawn uniformly from 25 % to 175 % of
+   `--latency-ms` (a fake delay rule): the ideal is the same mean, and only a worker
+   whose freed slots claim at once (not after the slowest job of a batch) gets near it.
 
 `--profile DIR` samples the service with py-spy (the `benchmark` extra) during the
 zero-latency run, writes its collapsed stacks to DIR and prints the functions with the
@@ -177,6 +180,7 @@ def run_service(
     latency_ms: int,
     workdir: Path,
     profile: Path | None = None,
+    spread: bool = False,
 ) -> Measurement:
     dsn = run.server.dsn(name)
     overrides = {
@@ -194,7 +198,12 @@ def run_service(
             from fake_llm.control import FakeLLMControl
 
             with FakeLLMControl(stack.fake_url) as control:
-                control.settings(latency_ms=latency_ms)
+                if spread:
+                    bounds = {"lower_ms": latency_ms // 4, "upper_ms": latency_ms * 7 // 4}
+                    delay = {"type": "delay", "distribution": {"type": "uniform", **bounds}}
+                    control.add_fault({"name": "latency-spread", "match": {}, "action": delay})
+                else:
+                    control.settings(latency_ms=latency_ms)
         assert stack.service is not None and stack.fake is not None
         with sampled(stack.service.pid, profile):
             started = insert_jobs(dsn, jobs)
@@ -238,12 +247,14 @@ def main() -> int:
     parser.add_argument("--zero-latency-jobs", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="directory for py-spy's profile of the zero-latency run")
     parser.add_argument(
-        "--runs", default="zero,latency", help="which runs: zero (zero-latency fake), latency, or both"
+        "--runs",
+        default="zero,latency,spread",
+        help="which runs: zero (zero-latency fake), latency (fixed), spread (uniform around it)",
     )
     arguments = parser.parse_args()
     runs = {part.strip() for part in arguments.runs.split(",")}
-    if not runs or runs - {"zero", "latency"}:
-        parser.error(f"--runs takes zero, latency or zero,latency; got {arguments.runs!r}")
+    if not runs or runs - {"zero", "latency", "spread"}:
+        parser.error(f"--runs takes a comma-separated list of zero, latency, spread; got {arguments.runs!r}")
 
     run = DatabaseRun.start(DatabaseRequest(spec="embedded"), MigrationSet.reference())
     try:
@@ -254,7 +265,9 @@ def main() -> int:
         if "zero" in runs:
             zero_latency_run(run, name, arguments, workdir)
         if "latency" in runs:
-            latency_run(run, name, arguments, workdir)
+            latency_run(run, name, arguments, workdir, spread=False)
+        if "spread" in runs:
+            latency_run(run, name, arguments, workdir, spread=True)
     finally:
         run.close()
     return 0
@@ -281,20 +294,26 @@ def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace,
         print_profile(arguments.profile / "zero-latency.collapsed")
 
 
-def latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path) -> None:
+def latency_run(
+    run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path, *, spread: bool
+) -> None:
     slow = run_service(
         run,
         name,
         jobs=arguments.jobs,
         concurrency=arguments.concurrency,
         latency_ms=arguments.latency_ms,
-        workdir=workdir / "slow",
+        workdir=workdir / ("spread" if spread else "slow"),
+        spread=spread,
     )
     ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
-    print(
-        f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight,"
-        f" {slow.jobs} jobs"
+    low, high = arguments.latency_ms // 4, arguments.latency_ms * 7 // 4
+    latency = (
+        f"{low}-{high} ms (uniform, mean {arguments.latency_ms} ms)"
+        if spread
+        else f"{arguments.latency_ms} ms"
     )
+    print(f"\n{latency} per DeepSeek call, {arguments.concurrency} jobs in flight, {slow.jobs} jobs")
     print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
     print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
     print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.95)")
