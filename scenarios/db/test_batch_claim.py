@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.queue_db import QueueDatabase, refused
-from pgcaller import Caller
+from harness import Caller, QueueDatabase, refused
 
 
 def test_batch_claim_takes_the_oldest_pending_jobs_in_claim_order(queue_db: QueueDatabase) -> None:

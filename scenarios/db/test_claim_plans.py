@@ -30,8 +30,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from harness.queue_db import DEFAULT_INPUT, QueueDatabase, Row
-from pgcaller import Caller, as_caller
+from harness import DEFAULT_JOB_INPUT, Caller, QueueDatabase, Row, as_caller
 
 TERMINAL_JOBS = 50_000
 PENDING_JOBS = 10_000
@@ -97,9 +96,9 @@ def load_queue(db: QueueDatabase, *, terminal: int, pending: int, pending_age: t
             "pending": pending,
             "pending_age": pending_age,
             "label": f"bulk-{label}-{uuid.uuid4().hex[:6]}",
-            "input": Jsonb(dict(DEFAULT_INPUT)),
+            "input": Jsonb(dict(DEFAULT_JOB_INPUT)),
             "plan": Jsonb({"days": {}, "label": "bulk-loaded"}),
-            "targets": Jsonb(dict(DEFAULT_INPUT["targets"])),
+            "targets": Jsonb(dict(DEFAULT_JOB_INPUT["targets"])),
         },
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness.oracle import ProfileError, Targets, compute_targets
-from harness.queue_db import DEFAULT_INPUT
+from harness.queue_db import DEFAULT_JOB_INPUT
 
 
 def test_male_muscle_gain_moderate(profile: dict[str, Any]) -> None:
@@ -73,5 +73,5 @@ def test_non_mapping_profile_is_refused() -> None:
 
 
 def test_the_database_scenarios_default_job_input_carries_the_oracles_targets() -> None:
-    targets = compute_targets(DEFAULT_INPUT["profile"])
-    assert DEFAULT_INPUT["targets"] == {"total_kcal": targets.total_kcal, "protein_g": targets.protein_g}
+    targets = compute_targets(DEFAULT_JOB_INPUT["profile"])
+    assert DEFAULT_JOB_INPUT["targets"] == {"total_kcal": targets.total_kcal, "protein_g": targets.protein_g}

@@ -15,7 +15,7 @@ from benchmarks.queuebench.systems import (
     count,
     owner_connection,
 )
-from harness.queue_db import DEFAULT_INPUT
+from harness.queue_db import DEFAULT_JOB_INPUT
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ class ContractQueue:
                 """,
                 {
                     "count": count,
-                    "input": Jsonb(dict(DEFAULT_INPUT)),
+                    "input": Jsonb(dict(DEFAULT_JOB_INPUT)),
                     "plan": Jsonb(payload.document()),
-                    "targets": Jsonb(dict(DEFAULT_INPUT["targets"])),
+                    "targets": Jsonb(dict(DEFAULT_JOB_INPUT["targets"])),
                 },
             )
 
@@ -96,7 +96,7 @@ class ContractQueue:
                 insert into public.plan_generation_jobs (user_id, input)
                 select id, %s from users
                 """,
-                (count, Jsonb(dict(DEFAULT_INPUT))),
+                (count, Jsonb(dict(DEFAULT_JOB_INPUT))),
             )
 
     def forget_run(self, db: BenchDatabase) -> None:
