@@ -95,7 +95,7 @@ def test_a_run_is_cut_at_its_run_time_and_still_reports(
         try:
             run = run_plan_load(
                 "--env-file", str(plan_stack.env_file), "--users", "2", "--spawn-rate", "10",
-                "--run-time", "6s", "--poll-initial-ms", "200", "--health-interval", "1s",
+                "--run-time", "3s", "--poll-initial-ms", "200", "--health-interval", "1s",
             )  # fmt: skip
         finally:
             fake.delete_fault(rule)
