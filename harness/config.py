@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from dotenv import dotenv_values
 
 from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness import options
 from harness.client import ApiKeys
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, looks_like_dsn
+from harness.env_file import EnvFileMissing, read_env_file
 from harness.errors import TargetSetupError
 from harness.estimator import HARD_CAP_SECONDS
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
@@ -142,10 +142,10 @@ def functions_env(path: Path | None) -> dict[str, str]:
     """The functions' own settings; the platform's names are the platform's to set."""
     if path is None:
         return {}
-    path = path.expanduser()
-    if not path.is_file():
-        raise TargetSetupError(f"--functions-env-file {path}: no such file")
-    values = {key: value for key, value in dotenv_values(path).items() if value is not None}
+    try:
+        values = read_env_file(path, option="--functions-env-file")
+    except EnvFileMissing as missing:
+        raise TargetSetupError(str(missing)) from None
     for name in values:
         if name.startswith("SUPABASE_"):
             raise TargetSetupError(
@@ -180,10 +180,10 @@ def _fake(config: pytest.Config, env: Mapping[str, str]) -> FakeToStart | FakeGi
 def _environment(env_file: object) -> dict[str, str]:
     values: dict[str, str] = {}
     if env_file:
-        path = Path(str(env_file)).expanduser()
-        if not path.is_file():
-            raise TargetSetupError(f"--env-file {path}: no such file")
-        values.update({key: value for key, value in dotenv_values(path).items() if value})
+        try:
+            values.update(read_env_file(Path(str(env_file)), option="--env-file"))
+        except EnvFileMissing as missing:
+            raise TargetSetupError(str(missing)) from None
     values.update({key: value for key, value in os.environ.items() if value})
     return values
 

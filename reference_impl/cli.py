@@ -40,7 +40,8 @@ def _environment(env_file: Path | None) -> dict[str, str]:
     if env_file is not None:
         if not env_file.is_file():
             raise ServiceSettingsError(f"--env-file {env_file}: no such file")
-        merged.update({key: value for key, value in dotenv_values(env_file).items() if value is not None})
+        # an empty value leaves the variable unset, as everywhere in the project
+        merged.update({key: value for key, value in dotenv_values(env_file).items() if value})
     merged.update(os.environ)
     return merged
 

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import dotenv_values
-
+from harness.env_file import EnvFileMissing, read_env_file
 from harness.estimator import HARD_CAP_SECONDS
 from harness.load.protocol import SIGNUP_MODES
 
@@ -70,9 +69,10 @@ class LoadTarget:
     ) -> LoadTarget:
         from_file: dict[str, str] = {}
         if env_file is not None:
-            if not env_file.is_file():
-                raise LoadSettingsError("--env-file", f"{env_file}: no such file")
-            from_file = {key: value for key, value in dotenv_values(env_file).items() if value}
+            try:
+                from_file = read_env_file(env_file, option="--env-file")
+            except EnvFileMissing:
+                raise LoadSettingsError("--env-file", f"{env_file}: no such file") from None
 
         def pick(given: str | None, flag: str, name: str) -> str:
             value = given or from_file.get(name) or environ.get(name, "")
