@@ -75,12 +75,6 @@ class Redactor:
         longest_first = tuple(sorted(set(self.secrets), key=len, reverse=True))
         object.__setattr__(self, "secrets", longest_first)
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str], *extra: str) -> Redactor:
-        """A redactor for the secret variables of DESIGN §3.6 that are set, plus `extra`."""
-        found = [environ[name] for name in SECRET_ENV_NAMES if environ.get(name)]
-        return cls(tuple(found) + extra)
-
     def text(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)

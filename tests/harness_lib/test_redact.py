@@ -66,18 +66,6 @@ def test_a_too_short_secret_is_refused_without_echoing_it() -> None:
     assert "ab3" not in str(info.value)
 
 
-def test_from_env_takes_only_the_secret_variables_that_are_set() -> None:
-    environ = {
-        "SUPABASE_SERVICE_ROLE_KEY": "service-role-value",
-        "DEEPSEEK_API_KEY": "deepseek-value",
-        "SUPABASE_JWT_SECRET": "",
-        "SUPABASE_URL": "http://127.0.0.1:54321",
-    }
-    redactor = Redactor.from_env(environ, "extra-secret")
-    assert set(redactor.secrets) == {"service-role-value", "deepseek-value", "extra-secret"}
-    assert redactor.text("http://127.0.0.1:54321") == "http://127.0.0.1:54321"
-
-
 def test_values_are_redacted_recursively_and_by_key() -> None:
     redactor = Redactor(("topsecretvalue",))
     value = {
