@@ -60,8 +60,11 @@ def shim_sql() -> str:
 
 
 def apply_shim(conn: psycopg.Connection[Any]) -> None:
-    """Create what a Supabase database has (roles, auth schema) where it is missing."""
+    """Create what a Supabase database has (roles, auth schema) where it is missing, then the
+    storage of the reference service's GoTrue stand-in (`reference_impl/auth/storage.sql`)."""
     _run_script(conn, shim_sql(), f"harness shim {SHIM_SQL}")
+    storage = resources.files("reference_impl.auth").joinpath("storage.sql").read_text(encoding="utf-8")
+    _run_script(conn, storage, "reference_impl/auth/storage.sql")
 
 
 def apply_file(conn: psycopg.Connection[Any], path: Path, folder: Path) -> None:

@@ -99,9 +99,9 @@ $shim$;
 
 grant execute on function auth.uid(), auth.role(), auth.jwt() to anon, authenticated, service_role;
 
--- GoTrue's database role and the refresh tokens of its sessions, for the reference
--- service's /auth/v1 stand-in. On a real Supabase project GoTrue owns both (they never
--- belong in an app's migrations); here they exist only where missing.
+-- GoTrue's database role, for the reference service's /auth/v1 stand-in. On a real
+-- Supabase project GoTrue owns it (it never belongs in an app's migrations); here it exists
+-- only where missing. The stand-in's own storage is `reference_impl/auth/storage.sql`.
 do $shim$
 begin
     if pg_temp.ensure_role('supabase_auth_admin', 'nologin noinherit') then
@@ -109,23 +109,6 @@ begin
         -- authenticator connection. Granted only where this script created the role, so
         -- a real Supabase database keeps its own privileges.
         perform pg_temp.ensure_member('supabase_auth_admin', 'authenticator');
-    end if;
-    if to_regclass('auth.refresh_tokens') is null then
-        -- The token itself is never stored, only its SHA-256 (hex); rotation links a
-        -- token to the one it replaced, and every token of a session shares session_id.
-        create table auth.refresh_tokens (
-            id          bigserial primary key,
-            token_hash  text not null unique,
-            user_id     uuid not null references auth.users (id) on delete cascade,
-            session_id  uuid not null,
-            parent_id   bigint references auth.refresh_tokens (id) on delete set null,
-            revoked     boolean not null default false,
-            created_at  timestamptz not null default now(),
-            updated_at  timestamptz not null default now()
-        );
-        create index refresh_tokens_session_idx on auth.refresh_tokens (session_id);
-        grant usage, select on sequence auth.refresh_tokens_id_seq to supabase_auth_admin;
-        grant select, insert, update, delete on auth.refresh_tokens to supabase_auth_admin;
     end if;
 end
 $shim$;
