@@ -312,6 +312,8 @@ def _row_level_security(contract: SchemaContract, snapshot: SchemaSnapshot) -> I
                 matched.add(hit.name)
                 continue
             same_name = next((have for have in found.policies if have.name == policy.name), None)
+            if same_name is not None:
+                matched.add(same_name.name)  # reported here, not again as an extra policy
             yield Mismatch(
                 f"policy {policy.name!r} on {qualified}",
                 f"{policy.command} to {', '.join(policy.roles)} using {policy.using[0]}",
