@@ -32,8 +32,8 @@ alter table public.plan_generation_jobs add column priority integer;
 alter table public.plan_generation_jobs add column source text not null default 'app';
 -- the claim index under another name and with a column more; an extra index
 drop index public.plan_generation_jobs_pending_claim_idx;
-create index jobs_claim_order on public.plan_generation_jobs (created_at, id, user_id) where status
-    = 'pending';
+create index jobs_claim_order on public.plan_generation_jobs (created_at, id, user_id)
+    where status = 'pending';
 create index jobs_by_error on public.plan_generation_jobs (error_code);
 -- a check written another way and named otherwise
 alter table public.plan_generation_jobs drop constraint plan_generation_jobs_status_check;
