@@ -263,7 +263,6 @@ def _functions(
         text(
             """
             select p.proname,
-                   pg_get_function_identity_arguments(p.oid) as identity,
                    pg_get_function_arguments(p.oid) as arguments,
                    array(select format_type(t.type, null)
                            from unnest(p.proargtypes::oid[]) with ordinality t(type, position)
@@ -279,7 +278,7 @@ def _functions(
              where p.pronamespace = 'public'::regnamespace
                and p.proname = any(:names)
                and p.prokind = 'f'
-             order by p.proname, identity
+             order by p.proname, p.oid
             """
         ),
         {"names": list(names), "roles": list(roles)},
@@ -290,7 +289,6 @@ def _functions(
         found.setdefault(row.proname, []).append(
             FoundFunction(
                 name=row.proname,
-                identity=row.identity,
                 arguments=row.arguments,
                 argument_types=tuple(row.argument_types),
                 returns=row.returns,

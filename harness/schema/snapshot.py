@@ -71,8 +71,7 @@ class FoundTable:
 @dataclass(frozen=True)
 class FoundFunction:
     name: str
-    identity: str  # pg_get_function_identity_arguments: "p_job_id uuid, p_stuck_after interval"
-    arguments: str  # pg_get_function_arguments: defaults included
+    arguments: str  # pg_get_function_arguments: names, types and defaults
     argument_types: tuple[str, ...]
     returns: str
     security_definer: bool
