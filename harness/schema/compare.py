@@ -120,9 +120,9 @@ def _tables(contract: SchemaContract, snapshot: SchemaSnapshot) -> Iterator[Mism
 
 def _columns(contract: SchemaContract, table: Table, found: FoundTable) -> Iterator[Mismatch]:
     qualified = f"public.{table.name}"
-    see = _see(table.migration, contract)
     for column in table.columns:
         subject = f"column {qualified}.{column.name}"
+        see = _see(column.migration or table.migration, contract)
         have = found.columns.get(column.name)
         if have is None:
             yield Mismatch(
@@ -158,6 +158,7 @@ def _columns(contract: SchemaContract, table: Table, found: FoundTable) -> Itera
                 f"the contract's inserts leave it to the default: alter table {qualified} alter column "
                 f"{column.name} set default {column.defaults[0]} in a migration {see}",
             )
+    see = _see(table.migration, contract)
     expected_names = {column.name for column in table.columns}
     for name, have in found.columns.items():
         if name not in expected_names and not have.nullable and have.default is None:
@@ -260,7 +261,7 @@ def _indexes(contract: SchemaContract, snapshot: SchemaSnapshot) -> Iterator[Mis
                 expected,
                 _closest_indexes(index, found.indexes),
                 f"{index.why}: {_create_index(table, index)} in a migration (drop a wrong one of the "
-                f"same name first) {_see(table.migration, contract)}",
+                f"same name first) {_see(index.migration or table.migration, contract)}",
             )
 
 

@@ -26,6 +26,8 @@ class Column:
     nullable: bool
     # the accepted defaults; empty: the contract needs none (any is accepted)
     defaults: tuple[str, ...] = ()
+    # the migration that adds it, when not the table's own
+    migration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Index:
     why: str
     predicate: str | None = None
     unique: bool = False
+    # the migration that (re)creates it, when not the table's own
+    migration: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from harness.schema import AREAS, QUEUE_SCHEMA, SchemaSnapshot, schema_mismatches
+from harness.schema.model import Column, Index
 from tests.schema.conftest import AlteredSchema
 
 
@@ -362,3 +363,26 @@ def test_a_database_without_the_api_roles_says_so(schema_after: AlteredSchema) -
 def test_an_unknown_area_is_refused(schema_after: AlteredSchema) -> None:
     with pytest.raises(ValueError, match="unknown schema area 'grants'; known: tables, constraints"):
         schema_mismatches(schema_after(""), "grants")
+
+
+def test_a_column_or_index_added_by_a_later_migration_names_that_migration(
+    schema_after: AlteredSchema,
+) -> None:
+    jobs = QUEUE_SCHEMA.tables[0]
+    later = replace(
+        jobs,
+        columns=(*jobs.columns, Column("run_after", "timestamp with time zone", True, migration="later.sql")),
+        indexes=(Index("jobs_due_idx", ("run_after",), "due jobs", migration="later.sql"),),
+    )
+    contract = replace(QUEUE_SCHEMA, tables=(later, *QUEUE_SCHEMA.tables[1:]))
+    snapshot = schema_after("")
+
+    assert [line.split(":", 1)[0] for line in schema_mismatches(snapshot, "tables", contract)] == [
+        "column public.plan_generation_jobs.run_after"
+    ]
+    assert schema_mismatches(snapshot, "tables", contract)[0].endswith(
+        "(reference: later.sql; docs/contract.md)"
+    )
+    assert schema_mismatches(snapshot, "indexes", contract)[0].endswith(
+        "(reference: later.sql; docs/contract.md)"
+    )
