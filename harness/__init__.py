@@ -16,6 +16,7 @@ from harness.profiles import ProfileFactory, invalid_profiles
 from harness.queue_db import DEFAULT_JOB_INPUT, QueueDatabase, QueueUser, Row, refused
 from harness.redact import Redactor
 from harness.reporting import record_check
+from harness.schema import SchemaSnapshot, schema_mismatches
 from harness.stack.isolated import IsolatedStack
 from harness.target.live import LogFile
 from pgcaller import Caller, as_caller
@@ -37,6 +38,7 @@ __all__ = [
     "Redactor",
     "Row",
     "ScenarioFake",
+    "SchemaSnapshot",
     "SupabaseHttp",
     "UiState",
     "all_invariants",
@@ -46,4 +48,5 @@ __all__ = [
     "invalid_profiles",
     "record_check",
     "refused",
+    "schema_mismatches",
 ]

@@ -31,6 +31,7 @@ pytest_plugins = [
     "harness.fixtures.http",
     "harness.fixtures.faults",
     "harness.fixtures.database",
+    "harness.fixtures.schema",
     "harness.fixtures.service",
     "harness.fixtures.stacks",
 ]

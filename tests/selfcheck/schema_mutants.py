@@ -1,0 +1,94 @@
+"""Planted schema defects: what a deploy most often leaves behind, written into copies of
+the reference migrations (exact text edits that must apply, as in `mutants.py`).
+
+Each is caught by exactly the schema scenarios named in `caught_by` (`scenarios/schema`),
+whose failure text must name the object (`failure_names`); every other schema scenario
+still passes, so each line points at its own cause.
+"""
+
+from __future__ import annotations
+
+from tests.selfcheck.mutants import FUNCTIONS, TABLES, Edit, Mutant
+
+CLAIM_INDEX_DROPPED = Mutant(
+    name="claim_index_dropped",
+    description="the pending claim index was never created, so every claim sorts the pending jobs",
+    edits=(
+        Edit(
+            TABLES,
+            "create index plan_generation_jobs_pending_claim_idx\n"
+            "    on public.plan_generation_jobs (created_at, id)\n"
+            "    where status = 'pending';\n",
+            "",
+        ),
+    ),
+    caught_by=("test_indexes_for_the_claim_and_one_active_rules_exist",),
+    failure_names=(
+        "index plan_generation_jobs_pending_claim_idx",
+        "(created_at, id) WHERE status = 'pending'",
+    ),
+)
+
+CLAIM_NOT_EXECUTABLE_BY_SERVICE = Mutant(
+    name="claim_revoked_from_service_role",
+    description="the claim's execute grant was revoked from service_role along with the app roles, "
+    "and never granted back, so the workers cannot claim",
+    edits=(
+        Edit(
+            FUNCTIONS,
+            "revoke all on function public.claim_next_plan_job(text) from public, anon, authenticated;",
+            "revoke all on function public.claim_next_plan_job(text) from public, anon, authenticated, "
+            "service_role;",
+        ),
+        Edit(FUNCTIONS, "grant execute on function public.claim_next_plan_job(text) to service_role;\n", ""),
+    ),
+    caught_by=("test_function_grants_match_their_callers",),
+    failure_names=("execute on public.claim_next_plan_job(text) for service_role: expected granted",),
+)
+
+CANCEL_NOT_GRANTED_TO_USERS = Mutant(
+    name="cancel_not_granted_to_authenticated",
+    description="cancel_plan_job is granted to service_role only, so the app's cancel button gets 42501",
+    edits=(
+        Edit(
+            FUNCTIONS,
+            "grant execute on function public.cancel_plan_job(uuid) to authenticated, service_role;",
+            "grant execute on function public.cancel_plan_job(uuid) to service_role;",
+        ),
+    ),
+    caught_by=("test_function_grants_match_their_callers",),
+    failure_names=("execute on public.cancel_plan_job(uuid) for authenticated: expected granted",),
+)
+
+FAIL_WITH_OLD_SIGNATURE = Mutant(
+    name="fail_plan_job_old_signature",
+    description="fail_plan_job still has its signature from before p_retryable (the migration that "
+    "added it was not applied), so a worker passing p_retryable gets 'function does not exist'",
+    edits=(
+        Edit(
+            FUNCTIONS,
+            "    p_error_message text,\n    p_retryable boolean default true)\n",
+            "    p_error_message text)\n",
+        ),
+        Edit(FUNCTIONS, "v_retryable := coalesce(p_retryable, true)", "v_retryable := true"),
+        Edit(
+            FUNCTIONS,
+            "public.fail_plan_job(uuid, uuid, text, text, boolean)",
+            "public.fail_plan_job(uuid, uuid, text, text)",
+            2,
+        ),
+    ),
+    caught_by=("test_functions_have_the_contracts_signatures",),
+    failure_names=(
+        "function public.fail_plan_job: expected (",
+        "p_retryable boolean DEFAULT true)",
+        "found (p_job_id uuid, p_claim_token uuid, p_error_code text, p_error_message text)",
+    ),
+)
+
+SCHEMA_MUTANTS = (
+    CLAIM_INDEX_DROPPED,
+    CLAIM_NOT_EXECUTABLE_BY_SERVICE,
+    CANCEL_NOT_GRANTED_TO_USERS,
+    FAIL_WITH_OLD_SIGNATURE,
+)
