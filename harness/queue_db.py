@@ -8,7 +8,7 @@ passing of time); every contract function is called as an API caller through
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -96,6 +96,10 @@ class QueueDatabase:
                 "did not create; database scenarios need an empty queue (a disposable database: "
                 "`supabase db reset` empties a local one)"
             )
+
+    def own_users(self, user_ids: Iterable[str]) -> None:
+        """Users a scenario inserted itself (in bulk): removed with the others by `clean_up`."""
+        self._created_users.extend(user_ids)
 
     def clean_up(self) -> None:
         """After a scenario on a shared database: delete the users it created, and with them

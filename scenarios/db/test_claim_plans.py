@@ -58,7 +58,7 @@ def load_queue(db: QueueDatabase, *, terminal: int, pending: int, pending_age: t
     them, all pending jobs sharing one `created_at` (`pending_age` ago: the older batch
     is claimed first). One statement: the new ids are drawn first so that jobs and plans
     can point at each other."""
-    db.conn.execute(
+    created = db.conn.execute(
         """
         with numbered as (
             select n, gen_random_uuid() as user_id, gen_random_uuid() as job_id,
@@ -70,6 +70,7 @@ def load_queue(db: QueueDatabase, *, terminal: int, pending: int, pending_age: t
         ), users as (
             insert into auth.users (id, email)
             select user_id, %(label)s || '-' || n || '@example.test' from numbered
+            returning id
         ), finished as (
             insert into public.plan_generation_jobs
                 (id, user_id, status, input, retry_count, max_retries, error_code, error_message,
@@ -86,10 +87,12 @@ def load_queue(db: QueueDatabase, *, terminal: int, pending: int, pending_age: t
             insert into public.weekly_base_plans (id, user_id, job_id, plan, targets, is_active, created_at)
             select plan_id, user_id, job_id, %(plan)s, %(targets)s, true, created_at + interval '2 minutes'
               from numbered where status = 'completed'
+        ), pending_jobs as (
+            insert into public.plan_generation_jobs (user_id, input, created_at, updated_at)
+            select user_id, %(input)s, now() - %(pending_age)s, now() - %(pending_age)s
+              from numbered where n <= %(pending)s
         )
-        insert into public.plan_generation_jobs (user_id, input, created_at, updated_at)
-        select user_id, %(input)s, now() - %(pending_age)s, now() - %(pending_age)s
-          from numbered where n <= %(pending)s
+        select id from users
         """,
         {
             "terminal": terminal,
@@ -100,7 +103,8 @@ def load_queue(db: QueueDatabase, *, terminal: int, pending: int, pending_age: t
             "plan": Jsonb({"days": {}, "label": "bulk-loaded"}),
             "targets": Jsonb(dict(DEFAULT_JOB_INPUT["targets"])),
         },
-    )
+    ).fetchall()
+    db.own_users(str(row["id"]) for row in created)  # removed after the test on a shared database
 
 
 @contextmanager
