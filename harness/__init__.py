@@ -11,7 +11,7 @@ from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
 from harness.history import History
 from harness.oracle import check_plan, compute_targets
-from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
+from harness.poller import TERMINAL_STATUSES, JobSnapshot, PollOutcome, UiState
 from harness.profiles import ProfileFactory, invalid_profiles
 from harness.queue_db import DEFAULT_JOB_INPUT, Backoff, QueueDatabase, QueueUser, Row, refused
 from harness.redact import Redactor
@@ -28,6 +28,7 @@ __all__ = [
     "DbSnapshot",
     "History",
     "IsolatedStack",
+    "JobSnapshot",
     "LogFile",
     "PlanJobs",
     "PollOutcome",
