@@ -237,4 +237,23 @@ VEGETARIAN_CHICKEN_SAVED = Mutant(
     ),
 )
 
-SERVICE_MUTANTS = (TIMEOUT_LEAVES_JOB_PROCESSING, RATE_LIMIT_AS_UNEXPECTED, VEGETARIAN_CHICKEN_SAVED)
+WORKER_WITHOUT_BACKOFF = Mutant(
+    name="worker_retries_without_backoff",
+    description="the worker passes a backoff of 1 ms to fail_plan_job instead of its settings, so a "
+    "failed attempt is retried at once and a short outage burns every attempt",
+    edits=(
+        Edit(
+            "queue/invocation.py",
+            "                context.queue.retry_base,\n                context.queue.retry_cap,\n",
+            "                timedelta(milliseconds=1),\n                timedelta(milliseconds=1),\n",
+        ),
+    ),
+    caught_by=("scenarios/http/test_backoff.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
+)
+
+SERVICE_MUTANTS = (
+    TIMEOUT_LEAVES_JOB_PROCESSING,
+    RATE_LIMIT_AS_UNEXPECTED,
+    VEGETARIAN_CHICKEN_SAVED,
+    WORKER_WITHOUT_BACKOFF,
+)
