@@ -248,7 +248,7 @@ WORKER_WITHOUT_BACKOFF = Mutant(
             "                timedelta(milliseconds=1),\n                timedelta(milliseconds=1),\n",
         ),
     ),
-    caught_by=("scenarios/http/test_backoff.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
+    caught_by=("scenarios/http/test_outage.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
 )
 
 SERVICE_MUTANTS = (
