@@ -56,7 +56,7 @@ class Backoff:
 
     def bounds(self, attempts: int) -> tuple[timedelta, timedelta]:
         """The shortest and longest wait after `attempts` failed or abandoned attempts."""
-        doubled_s = self.base.total_seconds() * 2.0 ** min(max(attempts, 1), 30)
+        doubled_s = self.base.total_seconds() * 2.0 ** min(max(attempts, 1), 20)
         top = self.cap if doubled_s >= self.cap.total_seconds() else timedelta(seconds=doubled_s)
         return top / 2, top
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+DAY_MS = 86_400_000  # the longest backoff setting fail_plan_job accepts
 
 
 class ServiceSettingsError(ValueError):
@@ -83,8 +84,10 @@ class ServiceSettings:
             regeneration_cooldown=_ms(
                 env, "REGENERATION_COOLDOWN_MS", QueueSettings.regeneration_cooldown, minimum=0
             ),
-            retry_base=_ms(env, "PLAN_JOB_RETRY_BASE_MS", QueueSettings.retry_base, minimum=1),
-            retry_cap=_ms(env, "PLAN_JOB_RETRY_CAP_MS", QueueSettings.retry_cap, minimum=1),
+            retry_base=_ms(
+                env, "PLAN_JOB_RETRY_BASE_MS", QueueSettings.retry_base, minimum=1, maximum=DAY_MS
+            ),
+            retry_cap=_ms(env, "PLAN_JOB_RETRY_CAP_MS", QueueSettings.retry_cap, minimum=1, maximum=DAY_MS),
             worker_interval=_ms(env, "WORKER_INTERVAL_MS", QueueSettings.worker_interval, minimum=0),
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
             wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
@@ -134,7 +137,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _ms(env: Mapping[str, str], name: str, default: timedelta, *, minimum: int) -> timedelta:
+def _ms(
+    env: Mapping[str, str], name: str, default: timedelta, *, minimum: int, maximum: int | None = None
+) -> timedelta:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -144,4 +149,6 @@ def _ms(env: Mapping[str, str], name: str, default: timedelta, *, minimum: int) 
         raise ServiceSettingsError(f"{name} must be a whole number of milliseconds, got {raw!r}") from None
     if value < minimum:
         raise ServiceSettingsError(f"{name} must be at least {minimum} ms, got {value}")
+    if maximum is not None and value > maximum:
+        raise ServiceSettingsError(f"{name} must be at most {maximum} ms, got {value}")
     return timedelta(milliseconds=value)

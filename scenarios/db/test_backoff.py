@@ -165,6 +165,7 @@ def test_an_abandoned_attempt_is_retried_after_a_backoff_too(queue_db: QueueData
     [
         (timedelta(seconds=10), timedelta(seconds=5), "p_retry_cap"),
         (timedelta(0), timedelta(seconds=5), "p_retry_base"),
+        (timedelta(seconds=10), timedelta(days=2), "p_retry_cap"),
     ],
 )
 def test_bad_backoff_arguments_are_refused_and_change_nothing(

@@ -30,7 +30,9 @@ create index plan_generation_jobs_pending_claim_idx
     where status = 'pending';
 
 
--- Bad backoff arguments are refused before anything is read or changed.
+-- Bad backoff arguments are refused before anything is read or changed. Base and cap are
+-- at most a day: a longer wait is no retry a user waits for, and the doubling of a longer
+-- base could leave the interval range.
 create or replace function plan_jobs_internal.require_backoff(
     p_retry_base interval, p_retry_cap interval, p_retry_after interval)
 returns void
@@ -41,6 +43,9 @@ as $$
 begin
     perform plan_jobs_internal.require_positive_interval(p_retry_base, 'p_retry_base');
     perform plan_jobs_internal.require_positive_interval(p_retry_cap, 'p_retry_cap');
+    if p_retry_cap > interval '1 day' then
+        raise exception 'p_retry_cap must be at most 1 day, got %', p_retry_cap using errcode = 'PT400';
+    end if;
     if p_retry_cap < p_retry_base then
         raise exception 'p_retry_cap (%) must not be shorter than p_retry_base (%)', p_retry_cap, p_retry_base
             using errcode = 'PT400';
@@ -56,7 +61,8 @@ $$;
 -- "equal jitter" over [c/2, c] with c = least(p_retry_cap, p_retry_base * 2^p_attempts),
 -- so the n-th retry waits at least p_retry_base * 2^(n-1) (or half the cap), at most
 -- twice that, never more than the cap. An upstream Retry-After that asks for longer wins,
--- up to one hour (a larger or absurd header must not park a job for days).
+-- up to one hour (a larger or absurd header must not park a job for days). The exponent
+-- stops at 20 (max_retries is at most 20): with base <= cap <= 1 day nothing overflows.
 create or replace function plan_jobs_internal.retry_delay(
     p_attempts integer, p_retry_base interval, p_retry_cap interval, p_retry_after interval)
 returns interval
@@ -67,7 +73,7 @@ as $$
     select greatest(
                c.top / 2 + c.top / 2 * random(),
                least(coalesce(p_retry_after, interval '0'), interval '1 hour'))
-      from (select least(p_retry_cap, p_retry_base * power(2, least(greatest(p_attempts, 1), 30))) as top) c
+      from (select least(p_retry_cap, p_retry_base * power(2, least(greatest(p_attempts, 1), 20))) as top) c
 $$;
 
 -- One entry of the errors array, now with when the next attempt was scheduled (null when

@@ -30,6 +30,7 @@ def test_backoff_is_read_in_milliseconds() -> None:
     [
         ({"PLAN_JOB_RETRY_BASE_MS": "0"}, "PLAN_JOB_RETRY_BASE_MS"),
         ({"PLAN_JOB_RETRY_CAP_MS": "soon"}, "PLAN_JOB_RETRY_CAP_MS"),
+        ({"PLAN_JOB_RETRY_CAP_MS": "86400001"}, "PLAN_JOB_RETRY_CAP_MS"),
         ({"PLAN_JOB_RETRY_BASE_MS": "5000", "PLAN_JOB_RETRY_CAP_MS": "1000"}, "PLAN_JOB_RETRY_CAP_MS"),
     ],
 )

@@ -102,8 +102,8 @@ export function loadQueueSettings(env: EnvReader, supabaseUrl: string): QueueSet
     checkHttpUrl("PROCESS_PLAN_QUEUE_URL", trigger);
     processQueueUrl = trigger;
   }
-  const retryBaseMs = wholeNumber(env, "PLAN_JOB_RETRY_BASE_MS", 10_000, 1);
-  const retryCapMs = wholeNumber(env, "PLAN_JOB_RETRY_CAP_MS", 10 * 60 * 1000, 1);
+  const retryBaseMs = wholeNumber(env, "PLAN_JOB_RETRY_BASE_MS", 10_000, 1, DAY_MS);
+  const retryCapMs = wholeNumber(env, "PLAN_JOB_RETRY_CAP_MS", 10 * 60 * 1000, 1, DAY_MS);
   if (retryCapMs < retryBaseMs) {
     throw new SettingsError(
       `PLAN_JOB_RETRY_CAP_MS (${retryCapMs}) must not be shorter than ` +

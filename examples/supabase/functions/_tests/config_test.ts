@@ -98,7 +98,7 @@ Deno.test("malformed values are refused naming the variable", () => {
   );
   assert.match(
     refusal(() => loadQueueSettings(envFrom({ PLAN_JOB_RETRY_BASE_MS: "0" }), "http://x")),
-    /^PLAN_JOB_RETRY_BASE_MS must be at least 1/,
+    /^PLAN_JOB_RETRY_BASE_MS must be from 1 to 86400000/,
   );
   assert.match(
     refusal(() =>
