@@ -11,9 +11,9 @@ from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
 from harness.history import History
 from harness.oracle import check_plan, compute_targets
-from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
+from harness.poller import TERMINAL_STATUSES, JobSnapshot, PollOutcome, UiState
 from harness.profiles import ProfileFactory, invalid_profiles
-from harness.queue_db import DEFAULT_JOB_INPUT, QueueDatabase, QueueUser, Row, refused
+from harness.queue_db import DEFAULT_JOB_INPUT, Backoff, QueueDatabase, QueueUser, Row, refused
 from harness.redact import Redactor
 from harness.reporting import record_check
 from harness.schema import SchemaSnapshot, schema_mismatches
@@ -24,10 +24,12 @@ from pgcaller import Caller, as_caller
 __all__ = [
     "DEFAULT_JOB_INPUT",
     "TERMINAL_STATUSES",
+    "Backoff",
     "Caller",
     "DbSnapshot",
     "History",
     "IsolatedStack",
+    "JobSnapshot",
     "LogFile",
     "PlanJobs",
     "PollOutcome",

@@ -36,6 +36,11 @@ class ScenarioFake:
         self._rule_ids.append(rule_id)
         return rule_id
 
+    def remove_fault(self, rule_id: str) -> None:
+        """End one of this scenario's rules now (an outage that is over)."""
+        self._control.delete_fault(rule_id)
+        self._rule_ids.remove(rule_id)
+
     def load_preset(self, name: str, *, users: Sequence[str]) -> list[str]:
         """The preset's rules, each scoped to every one of `users`."""
         if not users:

@@ -4,7 +4,9 @@ It polls with exponential backoff, maps `status`/`error_code` to the app's UI st
 (DESIGN §3.4), gives up as `stuck` after the max wait (from the estimator, never more than
 the 15-minute hard cap) or when the job keeps flipping between `pending` and `processing`,
 offers the retry that cleans the stuck job up, and records finished jobs' durations into
-the estimator. The job comes from a `JobSource`; clock and sleep are injectable.
+the estimator. A requeue into a backoff (the job waits for its `run_after`) is a retry
+going as planned, never a flip (docs/decisions.md D34). The job comes from a `JobSource`;
+clock and sleep are injectable.
 """
 
 from __future__ import annotations
@@ -77,6 +79,15 @@ def _timestamp(row: Mapping[str, Any], column: str) -> datetime | None:
     raise ValueError(f"job column {column!r} is not a timestamp: {value!r}")
 
 
+def _entry_time(entry: Mapping[str, Any], key: str) -> datetime | None:
+    """A timestamp of an `errors` entry, None when absent or unreadable (entries are the
+    target's own; a bad one must not stop the poll)."""
+    try:
+        return _timestamp(entry, key)
+    except ValueError:
+        return None
+
+
 def _text(row: Mapping[str, Any], column: str) -> str | None:
     value = row.get(column)
     return None if value is None else str(value)
@@ -97,6 +108,8 @@ class JobSnapshot:
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    updated_at: datetime | None = None
+    run_after: datetime | None = None
     input: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[Mapping[str, Any], ...] = ()
 
@@ -130,8 +143,27 @@ class JobSnapshot:
             created_at=_timestamp(row, "created_at"),
             started_at=_timestamp(row, "started_at"),
             completed_at=_timestamp(row, "completed_at"),
+            updated_at=_timestamp(row, "updated_at"),
+            run_after=_timestamp(row, "run_after"),
             input=job_input,
             errors=tuple(errors),
+        )
+
+    def requeued_into_backoff(self, attempt: int) -> bool:
+        """Whether the failure of `attempt` scheduled the next attempt for later: its
+        `errors` entry has a `run_after` after its `at`, or (for the latest failure of a
+        job still pending) the row's `run_after` is after its requeue (`updated_at`)."""
+        for entry in self.errors:
+            if entry.get("attempt") == attempt:
+                scheduled, failed = _entry_time(entry, "run_after"), _entry_time(entry, "at")
+                if scheduled is not None and failed is not None and scheduled > failed:
+                    return True
+        latest = self.status == "pending" and attempt == self.retry_count
+        return (
+            latest
+            and self.run_after is not None
+            and self.updated_at is not None
+            and self.run_after > self.updated_at
         )
 
     def features(self, attempts: int) -> dict[str, float] | None:
@@ -225,12 +257,17 @@ class PollOutcome:
     recorded_seconds: float | None = None
 
 
-def _requeues(previous: JobSnapshot, current: JobSnapshot) -> int:
-    """Times the job went back to the queue between two reads of it."""
+def _flips(previous: JobSnapshot, current: JobSnapshot) -> int:
+    """Times the job went back to the queue between two reads of it, not counting the
+    requeues into a backoff (each is an attempt that failed and a retry scheduled for later,
+    as the retry limit allows): a requeue that counts no attempt, or one that makes the job
+    due again at once, is a flip."""
     if current.status not in ACTIVE_STATUSES:
         return 0
-    seen_going_back = previous.status == "processing" and current.status == "pending"
-    return max(int(seen_going_back), current.retry_count - previous.retry_count)
+    failed_attempts = range(previous.retry_count + 1, current.retry_count + 1)
+    if not failed_attempts:
+        return int(previous.status == "processing" and current.status == "pending")
+    return sum(1 for attempt in failed_attempts if not current.requeued_into_backoff(attempt))
 
 
 class PlanBuildingPoller:
@@ -315,7 +352,7 @@ class PlanBuildingPoller:
             if last is None:
                 max_wait = self._max_wait_seconds(snapshot)
             else:
-                flips += _requeues(last, snapshot)
+                flips += _flips(last, snapshot)
             if last is None or snapshot.status != last.status:
                 before = last.status if last else None
                 transitions.append(

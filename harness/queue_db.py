@@ -43,6 +43,25 @@ DEFAULT_JOB_INPUT: Mapping[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """The wait before a retry (docs/contract.md, backoff): the n-th retry waits between
+    `min(base * 2^(n-1), cap / 2)` and `min(base * 2^n, cap)`."""
+
+    base: timedelta
+    cap: timedelta
+
+    def __post_init__(self) -> None:
+        if self.base <= timedelta(0) or self.cap < self.base:
+            raise ValueError(f"Backoff needs 0 < base <= cap, got base={self.base}, cap={self.cap}")
+
+    def bounds(self, attempts: int) -> tuple[timedelta, timedelta]:
+        """The shortest and longest wait after `attempts` failed or abandoned attempts."""
+        doubled_s = self.base.total_seconds() * 2.0 ** min(max(attempts, 1), 20)
+        top = self.cap if doubled_s >= self.cap.total_seconds() else timedelta(seconds=doubled_s)
+        return top / 2, top
+
+
+@dataclass(frozen=True)
 class QueueUser:
     """A row of auth.users and the caller that acts as that user."""
 
@@ -151,19 +170,37 @@ class QueueDatabase:
         started: timedelta | None = None,
         updated: timedelta | None = None,
         created: timedelta | None = None,
+        run_after: timedelta | None = None,
     ) -> Row:
-        """Move a job's timestamps into the past (how scenarios let time pass)."""
+        """Move a job's timestamps into the past (how scenarios let time pass); a null
+        `run_after` (due) stays null."""
         assignments = [
             sql.SQL("{} = {} - {}").format(sql.Identifier(column), sql.Identifier(column), sql.Literal(delta))
-            for column, delta in (("started_at", started), ("updated_at", updated), ("created_at", created))
+            for column, delta in (
+                ("started_at", started),
+                ("updated_at", updated),
+                ("created_at", created),
+                ("run_after", run_after),
+            )
             if delta is not None
         ]
         if not assignments:
-            raise ValueError("age() needs at least one of started, updated, created")
+            raise ValueError("age() needs at least one of started, updated, created, run_after")
         row = self.conn.execute(
             sql.SQL("update public.plan_generation_jobs set {} where id = %s returning *").format(
                 sql.SQL(", ").join(assignments)
             ),
+            (job_id,),
+        ).fetchone()
+        assert row is not None, f"no job {job_id}"
+        return row
+
+    def end_backoff(self, job_id: str) -> Row:
+        """The wait before the job's next attempt passes: a `run_after` still in the future
+        becomes now, so the next claim may take the job (docs/contract.md, backoff)."""
+        row = self.conn.execute(
+            "update public.plan_generation_jobs set run_after = least(run_after, now())"
+            " where id = %s returning *",
             (job_id,),
         ).fetchone()
         assert row is not None, f"no job {job_id}"
@@ -226,7 +263,11 @@ class QueueDatabase:
         message: str | None = None,
         *,
         retryable: bool = True,
+        retry_after: timedelta | None = None,
+        backoff: Backoff | None = None,
     ) -> Row:
+        """`fail_plan_job` for a claimed job; the function's own backoff defaults unless
+        `backoff` is given, and no Retry-After unless `retry_after` is."""
         row = self.rpc_row(
             Caller.service(),
             "fail_plan_job",
@@ -235,6 +276,7 @@ class QueueDatabase:
             p_error_code=error_code,
             p_error_message=message or f"{error_code} in a scenario",
             p_retryable=retryable,
+            **_backoff_args(backoff, retry_after),
         )
         assert row is not None
         return row
@@ -250,8 +292,14 @@ class QueueDatabase:
         assert row is not None
         return row
 
-    def reset_stuck(self, stuck_after: timedelta = timedelta(minutes=10)) -> int:
-        return int(self.rpc_value(Caller.service(), "reset_stuck_plan_jobs", p_stuck_after=stuck_after))
+    def reset_stuck(
+        self, stuck_after: timedelta = timedelta(minutes=10), *, backoff: Backoff | None = None
+    ) -> int:
+        return int(
+            self.rpc_value(
+                Caller.service(), "reset_stuck_plan_jobs", p_stuck_after=stuck_after, **_backoff_args(backoff)
+            )
+        )
 
     def expire_stale(self, older_than: timedelta = timedelta(minutes=30)) -> int:
         return int(self.rpc_value(Caller.service(), "expire_stale_pending_jobs", p_older_than=older_than))
@@ -265,6 +313,13 @@ class QueueDatabase:
         """A read-write statement as `caller` (grants and RLS apply); returns rows affected."""
         with as_caller(self.conn, caller) as conn:
             return conn.execute(statement.encode(), params or {}).rowcount
+
+
+def _backoff_args(backoff: Backoff | None, retry_after: timedelta | None = None) -> dict[str, timedelta]:
+    args = {} if backoff is None else {"p_retry_base": backoff.base, "p_retry_cap": backoff.cap}
+    if retry_after is not None:
+        args["p_retry_after"] = retry_after
+    return args
 
 
 def _call(function: str, args: Mapping[str, Any], verb: str) -> sql.Composed:

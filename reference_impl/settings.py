@@ -12,6 +12,7 @@ from datetime import timedelta
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+DAY_MS = 86_400_000  # the longest backoff setting fail_plan_job accepts
 
 
 class ServiceSettingsError(ValueError):
@@ -21,15 +22,26 @@ class ServiceSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class QueueSettings:
-    """Retry limits, thresholds and how the queue is worked."""
+    """Retry limits, backoff, thresholds and how the queue is worked."""
 
     max_retries: int = 3
     stuck_after: timedelta = timedelta(minutes=10)
     stale_pending_after: timedelta = timedelta(minutes=30)
     regeneration_cooldown: timedelta = timedelta(days=14)
+    # The wait before the next attempt after a retryable failure: the n-th retry waits
+    # between min(base * 2^(n-1), cap / 2) and min(base * 2^n, cap) (docs/contract.md).
+    retry_base: timedelta = timedelta(seconds=10)
+    retry_cap: timedelta = timedelta(minutes=10)
     worker_interval: timedelta = timedelta(seconds=60)  # 0 = no background worker loop
     worker_concurrency: int = 10  # attempts in flight per invocation (maxJobs default)
     wall_clock_limit: timedelta = timedelta(seconds=150)  # 0 = attempts run in-process, never killed
+
+    def __post_init__(self) -> None:
+        if self.retry_cap < self.retry_base:
+            raise ServiceSettingsError(
+                f"PLAN_JOB_RETRY_CAP_MS ({_whole_ms(self.retry_cap)}) must not be shorter than "
+                f"PLAN_JOB_RETRY_BASE_MS ({_whole_ms(self.retry_base)})"
+            )
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,10 @@ class ServiceSettings:
             regeneration_cooldown=_ms(
                 env, "REGENERATION_COOLDOWN_MS", QueueSettings.regeneration_cooldown, minimum=0
             ),
+            retry_base=_ms(
+                env, "PLAN_JOB_RETRY_BASE_MS", QueueSettings.retry_base, minimum=1, maximum=DAY_MS
+            ),
+            retry_cap=_ms(env, "PLAN_JOB_RETRY_CAP_MS", QueueSettings.retry_cap, minimum=1, maximum=DAY_MS),
             worker_interval=_ms(env, "WORKER_INTERVAL_MS", QueueSettings.worker_interval, minimum=0),
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
             wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
@@ -97,6 +113,10 @@ class ServiceSettings:
         )
 
 
+def _whole_ms(value: timedelta) -> int:
+    return round(value.total_seconds() * 1000)
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -117,7 +137,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _ms(env: Mapping[str, str], name: str, default: timedelta, *, minimum: int) -> timedelta:
+def _ms(
+    env: Mapping[str, str], name: str, default: timedelta, *, minimum: int, maximum: int | None = None
+) -> timedelta:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -127,4 +149,6 @@ def _ms(env: Mapping[str, str], name: str, default: timedelta, *, minimum: int) 
         raise ServiceSettingsError(f"{name} must be a whole number of milliseconds, got {raw!r}") from None
     if value < minimum:
         raise ServiceSettingsError(f"{name} must be at least {minimum} ms, got {value}")
+    if maximum is not None and value > maximum:
+        raise ServiceSettingsError(f"{name} must be at most {maximum} ms, got {value}")
     return timedelta(milliseconds=value)

@@ -140,7 +140,9 @@ def _plan_json(completion: ChatCompletion, *, stage: int) -> dict[str, Any]:
     try:
         return extract_json_object(completion.content, completion.finish_reason)
     except PipelineError as failure:
-        raise PipelineError(failure.code, f"stage {stage}: {failure.message}") from None
+        raise PipelineError(
+            failure.code, f"stage {stage}: {failure.message}", retry_after_s=failure.retry_after_s
+        ) from None
 
 
 def _describe_violations(violations: list[Violation]) -> str:

@@ -8,7 +8,9 @@ Each HTTP request gets `min(DEEPSEEK_CALL_TIMEOUT_MS, time left in the attempt)`
 429 and 503 are repeated inside the call up to `DEEPSEEK_IN_CALL_RETRIES` times,
 waiting as `retry-after-ms` / `Retry-After` ask (else an exponential backoff), but
 only when the wait ends before the attempt's deadline; otherwise the call fails at
-once with the status's own code rather than sleeping into a timeout.
+once with the status's own code rather than sleeping into a timeout. The error then
+carries the wait the answer asked for, so the queue does not schedule the next attempt
+sooner (docs/contract.md, backoff).
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ class DeepSeekClient:
             ) from None
 
     def _retry_wait_s(self, response: _RawResponse, request_number: int) -> float:
-        asked = retry_after_seconds(response.headers, datetime.now(UTC))
+        asked = _asked_wait_s(response)
         if asked is not None:
             return asked
         return self._settings.retry_backoff_ms / 1000 * 2.0 ** (request_number - 1)
@@ -177,7 +179,7 @@ class DeepSeekClient:
         upstream = self._upstream_message(response.body)
         detail = f": {upstream}" if upstream else ""
         answer = f"DeepSeek stage {stage} call answered HTTP {status} {phrase}{tries}"
-        return PipelineError(code, f"{answer}{detail}{hint}{note}")
+        return PipelineError(code, f"{answer}{detail}{hint}{note}", retry_after_s=_asked_wait_s(response))
 
     def _upstream_message(self, body: bytes) -> str:
         try:
@@ -226,6 +228,13 @@ class DeepSeekClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._settings.api_key])
+
+
+def _asked_wait_s(response: _RawResponse) -> float | None:
+    """The wait a 429 or 503 asks for (`retry-after-ms`, `Retry-After`); None otherwise."""
+    if response.status not in RETRIED_STATUSES:
+        return None
+    return retry_after_seconds(response.headers, datetime.now(UTC))
 
 
 def _first_choice(envelope: object) -> dict[str, Any] | None:

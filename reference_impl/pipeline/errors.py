@@ -1,7 +1,7 @@
 """The pipeline's error codes (DESIGN §3.4), their retryability, and the error it raises.
 
 Exception
- └── PipelineError(code: ErrorCode, message: str)   .retryable follows the code
+ └── PipelineError(code: ErrorCode, message: str, retry_after_s)   .retryable follows the code
 """
 
 from __future__ import annotations
@@ -50,11 +50,16 @@ class PipelineError(Exception):
     The message is passed through pattern redaction, so a bearer token, `sk-` key or
     JWT that slipped into it never reaches the job row or a log. Callers that know a
     literal secret (the API key) redact it before building the message.
+
+    `retry_after_s` is how long DeepSeek asked us to wait (`Retry-After` of the 429 or 503
+    that ended the attempt), passed to `fail_plan_job` so the next attempt is not
+    scheduled sooner; None when it asked nothing.
     """
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after_s: float | None = None) -> None:
         self.code = code
         self.message = redact(message)
+        self.retry_after_s = retry_after_s
         super().__init__(f"{code}: {self.message}")
 
     @property

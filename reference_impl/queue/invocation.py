@@ -7,8 +7,10 @@ waiting for a free attempt slot); `run_invocation` also waits for the attempts.
 Each claimed job gets one attempt. Whatever happens in it, the job leaves through
 `complete_plan_job` or `fail_plan_job` (a `finally`-style guarantee), except when the
 process itself dies: then the job stays `processing` for stuck recovery, as on the
-platform. A result refused with PT409 (the attempt was recovered or cancelled
-meanwhile) is dropped and logged, never retried.
+platform. A failure passes the backoff settings and the wait DeepSeek asked for, so the
+next attempt is scheduled after both (docs/contract.md, backoff). A result refused with
+PT409 (the attempt was recovered or cancelled meanwhile) is dropped and logged, never
+retried.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -88,7 +91,12 @@ async def claim_invocation(context: WorkerContext, max_jobs: int) -> ClaimedInvo
     while it waits for a connection; each attempt starts as soon as its job is claimed.
     When several slots are free at once they are filled with one batch claim.
     """
-    stuck = await _scalar(context, "select public.reset_stuck_plan_jobs(%s)", (context.queue.stuck_after,))
+    queue = context.queue
+    stuck = await _scalar(
+        context,
+        "select public.reset_stuck_plan_jobs(p_stuck_after => %s, p_retry_base => %s, p_retry_cap => %s)",
+        (queue.stuck_after, queue.retry_base, queue.retry_cap),
+    )
     stale = await _scalar(
         context, "select public.expire_stale_pending_jobs(%s)", (context.queue.stale_pending_after,)
     )
@@ -191,8 +199,19 @@ async def _fail(
     try:
         row = await context.database.fetch_one(
             SERVICE,
-            "select * from public.fail_plan_job(%s, %s, %s, %s, %s)",
-            (job["id"], job["claim_token"], error.code.value, error.message, error.retryable),
+            "select * from public.fail_plan_job(p_job_id => %s, p_claim_token => %s, p_error_code => %s,"
+            " p_error_message => %s, p_retryable => %s, p_retry_after => %s, p_retry_base => %s,"
+            " p_retry_cap => %s)",
+            (
+                job["id"],
+                job["claim_token"],
+                error.code.value,
+                error.message,
+                error.retryable,
+                None if error.retry_after_s is None else timedelta(seconds=error.retry_after_s),
+                context.queue.retry_base,
+                context.queue.retry_cap,
+            ),
         )
     except psycopg.Error as db_error:
         if db_error.sqlstate == "PT409":
@@ -214,8 +233,14 @@ async def _fail(
         return ProcessedJob(str(job["id"]), "processing", error.code.value, job["retry_count"], _ms(started))
     assert row is not None
     event = "job.requeued" if row["status"] == "pending" else "job.failed"
+    next_attempt = {"run_after": row["run_after"].isoformat()} if row.get("run_after") else {}
     log_transition(
-        event, row, worker=context.worker_id, attempt_ms=_ms(started), error_message=row["error_message"]
+        event,
+        row,
+        worker=context.worker_id,
+        attempt_ms=_ms(started),
+        error_message=row["error_message"],
+        **next_attempt,
     )
     return ProcessedJob(str(row["id"]), row["status"], row["error_code"], row["retry_count"], _ms(started))
 

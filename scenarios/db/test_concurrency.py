@@ -2,9 +2,9 @@
 
 8 claimers work through 200 jobs (one per user, max_retries 3); job number n fails its
 first n % 4 attempts (so some complete at once, some after re-queues, some fail for
-good), and re-queued jobs are re-claimed while others are being claimed. Afterwards
-every attempt was claimed exactly once and every job ended terminal with exactly as
-many claims as its history says.
+good), and re-queued jobs are re-claimed (after a backoff of milliseconds) while others
+are being claimed. Afterwards every attempt was claimed exactly once and every job ended
+terminal with exactly as many claims as its history says.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
-from harness import Caller, QueueDatabase, Row, as_caller
+from harness import Backoff, Caller, QueueDatabase, Row, as_caller
 
 CLAIMERS = 8
 JOBS = 200
 MAX_RETRIES = 3
 DEADLINE_SECONDS = 60.0
+# re-queued jobs come due again within milliseconds, while other jobs are being claimed
+RETRY_BACKOFF = Backoff(base=timedelta(milliseconds=2), cap=timedelta(milliseconds=20))
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,9 @@ def _claimer(
                     if attempt <= failing_attempts[str(row["id"])]:
                         tx.execute(
                             "select * from public.fail_plan_job(p_job_id => %s, p_claim_token => %s,"
-                            " p_error_code => 'AI_UPSTREAM_ERROR', p_error_message => 'injected')",
-                            (row["id"], row["claim_token"]),
+                            " p_error_code => 'AI_UPSTREAM_ERROR', p_error_message => 'injected',"
+                            " p_retry_base => %s, p_retry_cap => %s)",
+                            (row["id"], row["claim_token"], RETRY_BACKOFF.base, RETRY_BACKOFF.cap),
                         )
                     else:
                         tx.execute(

@@ -44,6 +44,7 @@ def test_token_of_an_earlier_attempt_is_refused_and_the_current_one_accepted(
     queue_db: QueueDatabase,
 ) -> None:
     stale, _ = _recovered_attempt(queue_db)
+    queue_db.end_backoff(stale["id"])
     current = queue_db.claim("second-worker")
     assert current is not None and current["id"] == stale["id"]
     assert current["claim_token"] != stale["claim_token"]

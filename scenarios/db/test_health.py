@@ -16,6 +16,7 @@ DOCUMENTED_FIELDS = {
     "counts_by_status",
     "stuck_count",
     "oldest_pending_age_seconds",
+    "backoff_count",
     "attempt_errors",
     "final_error_codes",
     "retry_histogram",
@@ -53,6 +54,7 @@ def test_empty_queue_reports_zeros_and_nulls(queue_db: QueueDatabase) -> None:
     }
     assert health["stuck_count"] == 0
     assert health["oldest_pending_age_seconds"] is None
+    assert health["backoff_count"] == 0
     assert health["attempt_errors"] == {}
     assert health["final_error_codes"] == {}
     assert health["retry_histogram"] == {}
@@ -71,6 +73,7 @@ def test_counts_match_a_mixed_queue(queue_db: QueueDatabase) -> None:
             claimed = queue_db.claim()
             assert claimed is not None
             queue_db.fail(claimed, "AI_RATE_LIMIT", "429")
+            queue_db.end_backoff(job["id"])
         claimed = queue_db.claim()
         assert claimed is not None
         queue_db.complete(claimed)
@@ -82,6 +85,7 @@ def test_counts_match_a_mixed_queue(queue_db: QueueDatabase) -> None:
         claimed = queue_db.claim()
         assert claimed is not None
         queue_db.fail(claimed, "AI_TIMEOUT", "timed out")
+        queue_db.end_backoff(failed["id"])
     # one cancelled
     cancelled = queue_db.insert_job(queue_db.create_user())
     queue_db.rpc_row(Caller.service(), "cancel_plan_job", p_job_id=cancelled["id"])
@@ -91,9 +95,9 @@ def test_counts_match_a_mixed_queue(queue_db: QueueDatabase) -> None:
     queue_db.age(stuck["id"], started=timedelta(minutes=15))
     queue_db.insert_job(queue_db.create_user())
     assert queue_db.claim() is not None
-    # two pending jobs, the older one 20 minutes old
+    # two pending jobs, the older one waiting for a worker for 20 minutes
     old_pending = queue_db.insert_job(queue_db.create_user())
-    queue_db.age(old_pending["id"], created=timedelta(minutes=20))
+    queue_db.age(old_pending["id"], created=timedelta(minutes=20), updated=timedelta(minutes=20))
     queue_db.insert_job(queue_db.create_user())
 
     health = _health(queue_db)
@@ -108,12 +112,33 @@ def test_counts_match_a_mixed_queue(queue_db: QueueDatabase) -> None:
     }
     assert health["stuck_count"] == 1
     assert health["oldest_pending_age_seconds"] == pytest.approx(20 * 60, abs=5)
+    assert health["backoff_count"] == 0
     assert health["attempt_errors"] == {"AI_RATE_LIMIT": 1, "AI_TIMEOUT": 2}
     assert health["final_error_codes"] == {"AI_TIMEOUT": 1, "CANCELLED": 1}
     assert health["retry_histogram"] == {"0": 3, "1": 1, "2": 1}
     assert health["completed_count"] == 3
     assert health["duration_p50_seconds"] == pytest.approx(statistics.median(completed_durations), abs=2)
     assert health["duration_p95_seconds"] == pytest.approx(_percentile(completed_durations, 0.95), abs=2)
+
+
+def test_a_job_waiting_for_its_backoff_is_not_waiting_for_a_worker(queue_db: QueueDatabase) -> None:
+    job = queue_db.insert_job(queue_db.create_user(), created_ago=timedelta(hours=2))
+    claimed = queue_db.claim()
+    assert claimed is not None
+    queue_db.fail(claimed, "AI_RATE_LIMIT", "429", retry_after=timedelta(minutes=5))
+
+    waiting = _health(queue_db)
+    # the backoff ended 3 minutes ago: the job has waited for a worker since then
+    queue_db.age(job["id"], run_after=timedelta(minutes=8), updated=timedelta(minutes=8))
+    due = _health(queue_db)
+
+    assert waiting["counts_by_status"]["pending"] == 1
+    assert waiting["backoff_count"] == 1
+    assert waiting["oldest_pending_age_seconds"] is None, "a job in its backoff counted as waiting"
+    assert due["backoff_count"] == 0
+    assert due["oldest_pending_age_seconds"] == pytest.approx(3 * 60, abs=5), (
+        "the pending age must count from when the job became due, not from its creation"
+    )
 
 
 def test_window_excludes_older_activity(queue_db: QueueDatabase) -> None:

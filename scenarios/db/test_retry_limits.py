@@ -21,6 +21,7 @@ def test_job_failing_every_attempt_is_claimed_exactly_max_retries_times(
         assert claims <= max_retries, f"attempt {claims} claimed with max_retries={max_retries}"
         after = queue_db.fail(claimed, "AI_TIMEOUT", f"attempt {claims} timed out after 90000 ms")
         assert after["retry_count"] == claims
+        queue_db.end_backoff(job["id"])
 
     final = queue_db.job(job["id"])
     assert claims == max_retries

@@ -35,6 +35,30 @@ def test_recently_requeued_job_is_not_stale_even_if_created_long_ago(queue_db: Q
     assert queue_db.job(job["id"])["status"] == "pending"
 
 
+def test_a_job_waiting_for_its_backoff_is_not_stale_until_the_window_after_it_became_due(
+    queue_db: QueueDatabase,
+) -> None:
+    job = queue_db.insert_job(queue_db.create_user(), max_retries=3)
+    claimed = queue_db.claim()
+    assert claimed is not None
+    queue_db.fail(claimed, "AI_RATE_LIMIT", "429", retry_after=timedelta(hours=1))
+    # requeued 40 minutes ago, due 20 minutes from now
+    queue_db.age(job["id"], updated=timedelta(minutes=40), run_after=timedelta(minutes=40))
+
+    assert queue_db.expire_stale(WINDOW) == 0
+    assert queue_db.job(job["id"])["status"] == "pending"
+
+    # due 29 minutes ago: still within the window
+    queue_db.age(job["id"], run_after=timedelta(minutes=49))
+    assert queue_db.expire_stale(WINDOW) == 0
+
+    # due 31 minutes ago and never claimed: stale
+    queue_db.age(job["id"], run_after=timedelta(minutes=2))
+    assert queue_db.expire_stale(WINDOW) == 1
+    after = queue_db.job(job["id"])
+    assert (after["status"], after["error_code"], after["retry_count"]) == ("failed", "STALE_PENDING", 1)
+
+
 def test_young_pending_and_processing_jobs_are_left_alone(queue_db: QueueDatabase) -> None:
     young = queue_db.insert_job(queue_db.create_user())
     queue_db.age(young["id"], updated=timedelta(minutes=29))

@@ -37,6 +37,7 @@ def test_recovery_at_the_limit_fails_the_job(queue_db: QueueDatabase) -> None:
     first = queue_db.claim()
     assert first is not None
     queue_db.fail(first, "AI_UPSTREAM_ERROR", "DeepSeek answered 503")
+    queue_db.end_backoff(job["id"])
     second = queue_db.claim()
     assert second is not None
     queue_db.age(job["id"], started=LONG_AGO)
@@ -62,6 +63,7 @@ def test_poison_job_abandoned_on_every_attempt_ends_failed_after_max_retries(
         assert claims <= max_retries, "a poison job was claimed more often than max_retries"
         queue_db.age(job["id"], started=LONG_AGO)
         assert queue_db.reset_stuck(STUCK_AFTER) == 1
+        queue_db.end_backoff(job["id"])
 
     after = queue_db.job(job["id"])
     assert claims == max_retries

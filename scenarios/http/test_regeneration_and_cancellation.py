@@ -9,9 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from harness import PlanJobs, PollOutcome, ProfileFactory, QueueDatabase, ScenarioFake, UiState
+from harness import JobSnapshot, PlanJobs, PollOutcome, ProfileFactory, QueueDatabase, ScenarioFake, UiState
 
 pytestmark = pytest.mark.needs("http")
+
+# the 429's Retry-After is this much longer than the attempt deadline, so no in-call retry fits
+RETRY_AFTER_BEYOND_DEADLINE_S = 30.0
+CLOCK_TOLERANCE_S = 0.005
+SETTLE_S = 0.5
 
 
 @pytest.mark.smoke
@@ -125,24 +130,45 @@ def test_regenerating_during_a_job_supersedes_it(
     assert plan is not None and plan["job_id"] == second
 
 
-@pytest.mark.smoke
-def test_cancelling_a_pending_job(
-    make_user: Callable[[], PlanJobs], profile_factory: ProfileFactory, poll: Callable[..., PollOutcome]
+@pytest.mark.needs("faults")
+def test_cancelling_a_job_waiting_for_its_retry(
+    make_user: Callable[[], PlanJobs],
+    profile_factory: ProfileFactory,
+    fake_llm: ScenarioFake,
+    poll: Callable[..., PollOutcome],
+    attempt_deadline_ms: int,
 ) -> None:
+    """Pending by construction: the first call answers 429 asking for a wait longer than
+    the attempt deadline, so the attempt fails at once and the job waits in the queue for
+    that long; it is cancelled there, and DeepSeek is never called again."""
     jobs = make_user()
+    user = jobs.session.user_id
+    asked_s = attempt_deadline_ms / 1000 + RETRY_AFTER_BEYOND_DEADLINE_S
+    fake_llm.add_fault(
+        {
+            "match": {"user": user},
+            "action": {"type": "http_error", "status": 429, "retry_after": asked_s},
+            "times": 1,
+        }
+    )
     job_id = jobs.create_job_id(profile_factory.make())
+    waiting = _wait_for_the_retry(jobs, job_id)
+    assert waiting.run_after is not None and waiting.updated_at is not None
+    scheduled_in = (waiting.run_after - waiting.updated_at).total_seconds()
+    assert scheduled_in >= asked_s - CLOCK_TOLERANCE_S, (
+        f"the retry was scheduled {scheduled_in:.3f} s after the 429, which asked for {asked_s:g} s"
+    )
 
     jobs.cancel_job(job_id)
 
     outcome = poll(jobs, job_id)
     job = outcome.last_snapshot
     assert job is not None
-    if job.status == "completed":  # the queue was faster than the cancel: allowed, and final
-        assert jobs.active_plan() is not None
-    else:
-        assert outcome.ui_state is UiState.CANCELLED
-        assert job.error_code == "CANCELLED"
-        assert jobs.active_plan() is None
+    assert outcome.ui_state is UiState.CANCELLED, outcome.detail
+    assert (job.status, job.error_code, job.retry_count) == ("cancelled", "CANCELLED", 1)
+    assert jobs.active_plan() is None
+    time.sleep(SETTLE_S)  # a few turns of the queue: a cancelled job must not be claimed
+    assert fake_llm.count(user=user) == 1, "DeepSeek was called again for a cancelled job"
 
 
 @pytest.mark.needs("faults")
@@ -171,6 +197,23 @@ def test_cancellation_racing_completion_never_saves_the_plan(
     assert job.plan_id is None
     assert jobs.active_plan() is None
     assert fake_llm.count(user=jobs.session.user_id) >= stage, "the attempt had started"
+
+
+def _wait_for_the_retry(jobs: PlanJobs, job_id: str, timeout_s: float = 10.0) -> JobSnapshot:
+    """The job once its first attempt failed and it waits in the queue for the next."""
+    deadline = time.monotonic() + timeout_s
+    job = jobs.get_job(job_id)
+    while time.monotonic() < deadline:
+        job = jobs.get_job(job_id)
+        assert job is not None, f"job {job_id} is not visible to its owner"
+        if job.retry_count >= 1:
+            assert job.status == "pending", (
+                f"after its failed attempt the job is {job.status} (retry_count {job.retry_count}), "
+                "not waiting for the wait the 429 asked for"
+            )
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"the first attempt of job {job_id} did not fail within {timeout_s} s: {job}")
 
 
 def _wait_for_call(fake: ScenarioFake, user_id: str, stage: int, timeout_s: float = 10.0) -> None:

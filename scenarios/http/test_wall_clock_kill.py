@@ -1,6 +1,7 @@
 """The platform kills an Edge Function at its wall-clock limit, whatever it is doing: no
 `finally` runs and the claimed job stays `processing`. Stuck recovery must then count the
-abandoned attempt (WORKER_TIMEOUT) and the job must still reach a terminal state."""
+abandoned attempt (WORKER_TIMEOUT), schedule the next one after a backoff like a failed
+attempt's, and the job must still reach a terminal state."""
 
 from __future__ import annotations
 
@@ -67,12 +68,22 @@ def test_a_killed_invocation_leaves_a_stuck_job_that_recovery_resolves(
     assert stack.db.job(job_id)["status"] == "processing", "a job that is not yet stuck must be left alone"
 
     stack.db.age(job_id, started=timedelta(minutes=11))
+    recovered = admin.process_queue()
+
+    assert recovered.status_code == 200, recovered.text
+    assert recovered.json()["recovered"]["stuck"] == 1
+    waiting = stack.db.job(job_id)
+    assert (waiting["status"], waiting["retry_count"]) == ("pending", 1)
+    assert waiting["run_after"] is not None and waiting["run_after"] > waiting["updated_at"], (
+        "the abandoned attempt's job must wait for its backoff before the next attempt"
+    )
+    assert job_id not in [job["jobId"] for job in recovered.json()["processed"]]
+
+    stack.db.end_backoff(job_id)
     resolved = admin.process_queue()
 
     assert resolved.status_code == 200, resolved.text
-    body = resolved.json()
-    assert body["recovered"]["stuck"] == 1
-    assert {"jobId": job_id, "status": "completed", "errorCode": None} in body["processed"]
+    assert {"jobId": job_id, "status": "completed", "errorCode": None} in resolved.json()["processed"]
     final = stack.db.job(job_id)
     assert (final["status"], final["retry_count"]) == ("completed", 1)
     assert [entry["error_code"] for entry in final["errors"]] == ["WORKER_TIMEOUT"]
@@ -91,9 +102,12 @@ def test_a_poison_job_killed_on_every_attempt_fails_after_max_retries(
     statuses = []
     for _ in range(4):  # more rounds than attempts: the job must stop being claimed
         admin.process_queue()
-        if stack.db.job(job_id)["status"] == "processing":
+        status = stack.db.job(job_id)["status"]
+        if status == "processing":
             stack.db.age(job_id, started=timedelta(minutes=11))
-        statuses.append(stack.db.job(job_id)["status"])
+        elif status == "pending":
+            stack.db.end_backoff(job_id)
+        statuses.append(status)
 
     final = stack.db.job(job_id)
     assert (final["status"], final["retry_count"], final["error_code"]) == ("failed", 2, "WORKER_TIMEOUT"), (

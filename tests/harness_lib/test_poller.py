@@ -167,6 +167,48 @@ def test_requeues_missed_between_polls_are_counted_from_retry_count(clock: FakeC
     assert (outcome.stuck_reason, outcome.flips) == (StuckReason.FLIPPING, 3)
 
 
+def _requeued(attempt: int, at_second: int, wait_seconds: int) -> dict[str, Any]:
+    """A row just requeued after failed attempt `attempt`, its next attempt `wait_seconds` later."""
+    failed = f"2025-01-01T10:00:{at_second:02d}+00:00"
+    due = f"2025-01-01T10:00:{at_second + wait_seconds:02d}+00:00"
+    entries = [
+        {"attempt": n, "at": failed, "error_code": "AI_UPSTREAM_ERROR", "run_after": due}
+        for n in range(1, attempt + 1)
+    ]
+    return _row("pending", retry_count=attempt, updated_at=failed, run_after=due, errors=entries)
+
+
+def test_requeues_into_a_backoff_are_not_flips_even_past_the_flip_limit(clock: FakeClock) -> None:
+    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000, max_flips=1)
+    script = [
+        (0, _row("processing", retry_count=0)),
+        (2, _requeued(1, 2, 5)),
+        (7, _row("processing", retry_count=1)),
+        (9, _requeued(2, 9, 10)),
+        (19, _row("processing", retry_count=2)),
+        (25, _row("completed", retry_count=2)),
+    ]
+    outcome = _poller(clock, script, policy)[0].poll("job-16")
+    assert outcome.ui_state is UiState.COMPLETED, outcome.detail
+    assert outcome.flips == 0
+
+
+def test_requeues_into_a_backoff_missed_between_polls_are_read_from_the_errors(clock: FakeClock) -> None:
+    retried = {**_requeued(2, 4, 3), "status": "processing", "run_after": None}
+    script = [(0, _row("pending", retry_count=0)), (0.5, retried), (10, _row("completed", retry_count=2))]
+    outcome = _poller(clock, script)[0].poll("job-17")
+    assert outcome.ui_state is UiState.COMPLETED, outcome.detail
+    assert outcome.flips == 0
+
+
+def test_a_requeue_due_at_once_is_still_a_flip(clock: FakeClock) -> None:
+    at_once = {**_requeued(1, 2, 0), "errors": [{"attempt": 1, "at": "2025-01-01T10:00:02+00:00"}]}
+    policy = PollPolicy(initial_interval_ms=1000, backoff_factor=1, max_interval_ms=1000, max_flips=1)
+    script = [(0, _row("processing", retry_count=0)), (1, at_once)]
+    outcome = _poller(clock, script, policy)[0].poll("job-18")
+    assert (outcome.stuck_reason, outcome.flips) == (StuckReason.FLIPPING, 1)
+
+
 def test_stale_pending_failure_is_stuck(clock: FakeClock) -> None:
     outcome = _poller(clock, [(0, _row("failed", error_code="STALE_PENDING"))])[0].poll("j")
     assert (outcome.ui_state, outcome.stuck_reason) == (UiState.STUCK, StuckReason.STALE_PENDING)

@@ -15,6 +15,10 @@ from pathlib import Path
 
 FUNCTIONS = "20251130000100_plan_job_functions.sql"
 TABLES = "20251130000000_plan_generation_jobs.sql"
+PENDING_INDEX = "    on public.plan_generation_jobs ({columns})\n    where status = 'pending';"
+DUE = "(coalesce(run_after, '-infinity'::timestamptz))"
+# redefines the claims, fail_plan_job, stuck recovery, stale expiry and the pending index
+BACKOFF = "20251215000000_plan_job_retry_backoff.sql"
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,7 @@ ONE_ATTEMPT_TOO_MANY = Mutant(
     description="fail_plan_job re-queues while retry_count <= max_retries (the seed's off-by-one), "
     "and the table has no constraint that would catch it",
     edits=(
-        Edit(
-            FUNCTIONS,
-            "v_retryable and v_attempt < max_retries",
-            "v_retryable and v_attempt <= max_retries",
-            2,
-        ),
+        Edit(BACKOFF, "and v_attempt < v_job.max_retries;", "and v_attempt <= v_job.max_retries;"),
         Edit(
             TABLES,
             "    constraint plan_generation_jobs_retry_count_range\n"
@@ -79,14 +78,14 @@ RECOVERY_DOES_NOT_COUNT = Mutant(
     description="stuck recovery puts the job back to pending without counting the abandoned "
     "attempt, so a poison job flips between pending and processing forever",
     edits=(
-        Edit(FUNCTIONS, "set retry_count   = j.retry_count + 1,", "set retry_count   = j.retry_count,"),
+        Edit(BACKOFF, "set retry_count   = j.retry_count + 1,", "set retry_count   = j.retry_count,"),
         Edit(
-            FUNCTIONS,
+            BACKOFF,
             "status        = case when j.retry_count + 1 < j.max_retries then 'pending' else 'failed' end,",
             "status        = 'pending',",
         ),
         Edit(
-            FUNCTIONS,
+            BACKOFF,
             "completed_at  = case when j.retry_count + 1 < j.max_retries then null else now() end,",
             "completed_at  = null,",
         ),
@@ -116,7 +115,7 @@ LATE_COMPLETION_ACCEPTED = Mutant(
 PENDING_NEVER_EXPIRES = Mutant(
     name="pending_jobs_never_expire",
     description="expire_stale_pending_jobs selects nothing, so jobs nobody claims stay pending forever",
-    edits=(Edit(FUNCTIONS, "and updated_at < now() - p_older_than", "and false"),),
+    edits=(Edit(BACKOFF, "and greatest(updated_at, run_after) < now() - p_older_than", "and false"),),
     caught_by=("test_pending_job_untouched_for_the_window_fails_as_stale",),
 )
 
@@ -126,13 +125,48 @@ CLAIM_INDEX_WITHOUT_ID = Mutant(
     "needs a sort of every pending job sharing the oldest timestamp (a bulk insert shares one)",
     edits=(
         Edit(
-            TABLES,
-            "    on public.plan_generation_jobs (created_at, id)\n    where status = 'pending';",
-            "    on public.plan_generation_jobs (created_at)\n    where status = 'pending';",
+            BACKOFF,
+            PENDING_INDEX.format(columns=f"created_at, id, {DUE}"),
+            PENDING_INDEX.format(columns=f"created_at, {DUE}"),
         ),
     ),
     caught_by=("test_claim_reads_the_pending_index_as_the_queue_grows",),
     failure_names=("Incremental Sort",),
+)
+
+CLAIM_CHECKS_DUE_ON_THE_TABLE = Mutant(
+    name="claim_checks_due_on_the_table",
+    description="the pending index lacks the due expression, so the claim reads the row of every "
+    "older job waiting for its backoff before it finds a due one",
+    edits=(
+        Edit(
+            BACKOFF,
+            PENDING_INDEX.format(columns=f"created_at, id, {DUE}"),
+            PENDING_INDEX.format(columns="created_at, id"),
+        ),
+    ),
+    caught_by=("test_claim_reads_the_pending_index_as_the_queue_grows",),
+    failure_names=("Filter",),
+)
+
+RETRY_WITHOUT_BACKOFF = Mutant(
+    name="retry_without_backoff",
+    description="fail_plan_job makes the requeued job due at once, so an outage of seconds burns "
+    "every attempt of the jobs that run into it",
+    edits=(
+        Edit(
+            BACKOFF,
+            "        v_run_after := now() + plan_jobs_internal.retry_delay(\n"
+            "            v_attempt, p_retry_base, p_retry_cap, p_retry_after);\n",
+            "        v_run_after := now();\n",
+        ),
+    ),
+    caught_by=(
+        "test_a_retryable_failure_schedules_the_next_attempt_with_the_default_backoff",
+        "test_the_wait_grows_with_each_attempt_and_stops_at_the_cap",
+        "test_a_longer_retry_after_wins_and_a_shorter_one_does_not_shorten_the_wait",
+        "test_the_claim_passes_over_a_job_not_yet_due_and_takes_it_once_due",
+    ),
 )
 
 MIGRATION_MUTANTS = (
@@ -141,6 +175,8 @@ MIGRATION_MUTANTS = (
     LATE_COMPLETION_ACCEPTED,
     PENDING_NEVER_EXPIRES,
     CLAIM_INDEX_WITHOUT_ID,
+    CLAIM_CHECKS_DUE_ON_THE_TABLE,
+    RETRY_WITHOUT_BACKOFF,
 )
 
 
@@ -201,4 +237,23 @@ VEGETARIAN_CHICKEN_SAVED = Mutant(
     ),
 )
 
-SERVICE_MUTANTS = (TIMEOUT_LEAVES_JOB_PROCESSING, RATE_LIMIT_AS_UNEXPECTED, VEGETARIAN_CHICKEN_SAVED)
+WORKER_WITHOUT_BACKOFF = Mutant(
+    name="worker_retries_without_backoff",
+    description="the worker passes a backoff of 1 ms to fail_plan_job instead of its settings, so a "
+    "failed attempt is retried at once and a short outage burns every attempt",
+    edits=(
+        Edit(
+            "queue/invocation.py",
+            "                context.queue.retry_base,\n                context.queue.retry_cap,\n",
+            "                timedelta(milliseconds=1),\n                timedelta(milliseconds=1),\n",
+        ),
+    ),
+    caught_by=("scenarios/http/test_outage.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
+)
+
+SERVICE_MUTANTS = (
+    TIMEOUT_LEAVES_JOB_PROCESSING,
+    RATE_LIMIT_AS_UNEXPECTED,
+    VEGETARIAN_CHICKEN_SAVED,
+    WORKER_WITHOUT_BACKOFF,
+)

@@ -195,6 +195,7 @@ async def test_retry_after_beyond_the_deadline_fails_at_once(
     assert route.call_count == 1
     assert elapsed_ms < 80
     assert "retry wait of 30000 ms does not fit" in error.message
+    assert error.retry_after_s == 30, "the wait DeepSeek asked for is not passed on to the queue"
 
 
 async def test_503_overloaded_then_success(

@@ -159,6 +159,31 @@ async def test_429_after_the_in_call_retries_is_rate_limit(
     assert "HTTP 429" in error.message
     assert "after 3 requests" in error.message
     assert route.call_count == 3
+    assert error.retry_after_s is None  # no header: the queue's own backoff decides
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "asked_s"),
+    [
+        (429, {"retry-after": "12"}, 12.0),
+        (503, {"retry-after-ms": "2500"}, 2.5),
+        (500, {"retry-after": "12"}, None),
+    ],
+)
+async def test_the_wait_a_retried_status_asks_for_is_carried_by_the_error(
+    deepseek_api: respx.MockRouter,
+    http_client: httpx.AsyncClient,
+    make_settings: SettingsFactory,
+    deepseek_error: ResponseFactory,
+    status: int,
+    headers: dict[str, str],
+    asked_s: float | None,
+) -> None:
+    deepseek_api.post("/chat/completions").mock(return_value=deepseek_error(status, "busy", **headers))
+
+    error = await failure(http_client, make_settings(in_call_retries=0))
+
+    assert error.retry_after_s == asked_s
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 from fake_llm.server import FakeDeepSeek
@@ -144,3 +145,24 @@ async def test_the_loop_claims_the_next_invocation_while_the_previous_attempts_r
         "each full invocation's claims start the next one without waiting for its attempts"
     )
     assert sorted(outcome.claimed for outcome in outcomes) == [1, 2, 2]
+
+
+async def test_a_failed_attempt_is_rescheduled_with_the_configured_backoff_or_the_asked_wait(
+    base_env: dict[str, str], queue_db: QueueDatabase, fake_deepseek: FakeDeepSeek
+) -> None:
+    busy, broken = queue_db.create_user(), queue_db.create_user()
+    asked = queue_db.insert_job(busy)
+    backed_off = queue_db.insert_job(broken)
+    fake_deepseek.add_fault(
+        {"match": {"user": busy.id}, "action": {"type": "http_error", "status": 429, "retry_after": 30}}
+    )
+    fake_deepseek.add_fault({"match": {"user": broken.id}, "action": {"type": "http_error", "status": 502}})
+    env = {**base_env, "PLAN_JOB_RETRY_BASE_MS": "2000", "PLAN_JOB_RETRY_CAP_MS": "60000"}
+    runner = ChildProcessRunner(env, wall_clock_limit_s=30.0, worker_prefix="test")
+
+    outcome = await runner.run(max_jobs=5)
+
+    assert sorted(p.status for p in outcome.processed) == ["pending", "pending"]
+    rate_limited, upstream = queue_db.job(asked["id"]), queue_db.job(backed_off["id"])
+    assert rate_limited["run_after"] - rate_limited["updated_at"] == timedelta(seconds=30)
+    assert timedelta(seconds=2) <= upstream["run_after"] - upstream["updated_at"] <= timedelta(seconds=4)

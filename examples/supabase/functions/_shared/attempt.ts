@@ -127,7 +127,7 @@ function planJson(completion: ChatCompletion, stage: 1 | 2): JsonObject {
     return extractJsonObject(completion.content, completion.finishReason);
   } catch (error) {
     if (error instanceof PipelineError) {
-      throw new PipelineError(error.code, `stage ${stage}: ${error.message}`);
+      throw new PipelineError(error.code, `stage ${stage}: ${error.message}`, error.retryAfterMs);
     }
     throw error;
   }

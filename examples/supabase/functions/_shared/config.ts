@@ -41,6 +41,13 @@ export interface QueueSettings {
   readonly stuckAfterMs: number;
   readonly stalePendingAfterMs: number;
   readonly regenerationCooldownMs: number;
+  /**
+   * The wait before a retry (docs/contract.md, backoff): the n-th retry waits between
+   * min(base * 2^(n-1), cap / 2) and min(base * 2^n, cap). Passed to `fail_plan_job` and
+   * stuck recovery.
+   */
+  readonly retryBaseMs: number;
+  readonly retryCapMs: number;
   /** Attempts in flight at once in one function instance, and the `maxJobs` default. */
   readonly workerConcurrency: number;
   /** Where create-plan-job sends its wake-up call; null when switched off. */
@@ -95,11 +102,21 @@ export function loadQueueSettings(env: EnvReader, supabaseUrl: string): QueueSet
     checkHttpUrl("PROCESS_PLAN_QUEUE_URL", trigger);
     processQueueUrl = trigger;
   }
+  const retryBaseMs = wholeNumber(env, "PLAN_JOB_RETRY_BASE_MS", 10_000, 1, DAY_MS);
+  const retryCapMs = wholeNumber(env, "PLAN_JOB_RETRY_CAP_MS", 10 * 60 * 1000, 1, DAY_MS);
+  if (retryCapMs < retryBaseMs) {
+    throw new SettingsError(
+      `PLAN_JOB_RETRY_CAP_MS (${retryCapMs}) must not be shorter than ` +
+        `PLAN_JOB_RETRY_BASE_MS (${retryBaseMs})`,
+    );
+  }
   return {
     maxRetries: wholeNumber(env, "PLAN_JOB_MAX_RETRIES", 3, 1, 20),
     stuckAfterMs: wholeNumber(env, "STUCK_AFTER_MS", 10 * 60 * 1000, 1),
     stalePendingAfterMs: wholeNumber(env, "STALE_PENDING_AFTER_MS", 30 * 60 * 1000, 1),
     regenerationCooldownMs: wholeNumber(env, "REGENERATION_COOLDOWN_MS", 14 * DAY_MS, 0),
+    retryBaseMs,
+    retryCapMs,
     workerConcurrency: wholeNumber(env, "WORKER_CONCURRENCY", 10, 1, 500),
     processQueueUrl,
     maxBodyBytes: MAX_BODY_BYTES,

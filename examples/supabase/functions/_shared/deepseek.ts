@@ -8,7 +8,9 @@
  * timers are absolute. 429 and 503 are repeated inside the call up to
  * `DEEPSEEK_IN_CALL_RETRIES` times, waiting as `retry-after-ms` / `Retry-After` ask (else
  * `DEEPSEEK_RETRY_BACKOFF_MS`, doubling), but only when the wait ends before the attempt's
- * deadline; otherwise the call fails at once with the status's own code.
+ * deadline; otherwise the call fails at once with the status's own code. The error then
+ * carries the wait the answer asked for, so the queue does not schedule the next attempt
+ * sooner (docs/contract.md, backoff).
  *
  * Requests go through an HTTP client that keeps no idle connections: Deno's fetch
  * silently sends a request again when a pooled connection drops before the answer, which
@@ -205,7 +207,7 @@ export class DeepSeekClient {
   }
 
   #retryWaitMs(response: RawResponse, request: number): number {
-    const asked = retryAfterMs(response.headers, new Date());
+    const asked = askedWaitMs(response);
     if (asked !== null) return asked;
     return this.#settings.retryBackoffMs * 2 ** (request - 1);
   }
@@ -219,6 +221,7 @@ export class DeepSeekClient {
     return new PipelineError(
       code,
       `DeepSeek stage ${stage} call answered HTTP ${response.status}${phrase}${tries}${detail}${hint}${note}`,
+      askedWaitMs(response),
     );
   }
 
@@ -304,6 +307,12 @@ export function codeForStatus(status: number): [AttemptErrorCode, string] {
   if (status === 429) return ["AI_RATE_LIMIT", ""];
   if (status >= 500 && status <= 599) return ["AI_UPSTREAM_ERROR", ""];
   return ["UNEXPECTED_ERROR", ""];
+}
+
+/** The wait a 429 or 503 asks for (`retry-after-ms`, `Retry-After`); null otherwise. */
+function askedWaitMs(response: RawResponse): number | null {
+  if (!RETRIED_STATUSES.has(response.status)) return null;
+  return retryAfterMs(response.headers, new Date());
 }
 
 function firstChoice(envelope: unknown): (JsonObject & { message: JsonObject }) | null {

@@ -39,10 +39,17 @@ export function isRetryable(code: AttemptErrorCode): boolean {
 export class PipelineError extends Error {
   override readonly name = "PipelineError";
   readonly code: AttemptErrorCode;
+  /**
+   * How long DeepSeek asked us to wait (the `Retry-After` of the 429 or 503 that ended the
+   * attempt), passed to `fail_plan_job` so the next attempt is not scheduled sooner; null
+   * when it asked nothing.
+   */
+  readonly retryAfterMs: number | null;
 
-  constructor(code: AttemptErrorCode, message: string) {
+  constructor(code: AttemptErrorCode, message: string, retryAfterMs: number | null = null) {
     super(redact(message));
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** Passed to `fail_plan_job` as `p_retryable`. */

@@ -4,7 +4,8 @@
  *
  * Whatever happens in an attempt, its job leaves through `complete_plan_job` or
  * `fail_plan_job` (a `finally`-style guarantee); only when the process itself dies does a
- * job stay `processing`, for stuck recovery. A result refused with PT409 (the attempt was
+ * job stay `processing`, for stuck recovery. A failure passes the backoff settings and the
+ * wait DeepSeek asked for, so the next attempt is scheduled after both (docs/contract.md). A result refused with PT409 (the attempt was
  * recovered or cancelled meanwhile) is dropped and logged, never retried.
  */
 
@@ -75,7 +76,8 @@ export async function runInvocation(
   maxJobs: number,
 ): Promise<InvocationOutcome> {
   const { queue, queueSettings, log } = context;
-  const recoveredStuck = await queue.resetStuck(queueSettings.stuckAfterMs);
+  const backoff = { baseMs: queueSettings.retryBaseMs, capMs: queueSettings.retryCapMs };
+  const recoveredStuck = await queue.resetStuck(queueSettings.stuckAfterMs, backoff);
   const recoveredStale = await queue.expireStale(queueSettings.stalePendingAfterMs);
   if (recoveredStuck > 0 || recoveredStale > 0) {
     log.info("recovery pass", {
@@ -182,7 +184,11 @@ async function fail(
 ): Promise<ProcessedJob> {
   let row: JobRow;
   try {
-    row = await context.queue.fail(job.id, claimToken, error.code, error.message, error.retryable);
+    row = await context.queue.fail(job.id, claimToken, error.code, error.message, error.retryable, {
+      retryAfterMs: error.retryAfterMs,
+      baseMs: context.queueSettings.retryBaseMs,
+      capMs: context.queueSettings.retryCapMs,
+    });
   } catch (failure) {
     if (failure instanceof ClaimLost) {
       return await dropped(
@@ -207,6 +213,7 @@ async function fail(
     worker: context.workerId,
     attempt_ms: elapsed(started),
     error_message: row.error_message,
+    run_after: row.run_after ?? undefined,
     push: pushPayload(row),
   });
   return processed(row.id, row.status, row.error_code, row.retry_count, started);

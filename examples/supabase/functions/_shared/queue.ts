@@ -20,6 +20,20 @@ export interface JobRow {
   readonly error_code: string | null;
   readonly error_message: string | null;
   readonly claim_token: string | null;
+  /** When the next attempt may start (a job requeued into its backoff); null when due. */
+  readonly run_after: string | null;
+}
+
+/** The wait before a retry (docs/contract.md, backoff), as the queue's settings give it. */
+export interface Backoff {
+  readonly baseMs: number;
+  readonly capMs: number;
+}
+
+/** How `fail_plan_job` schedules the next attempt: the backoff, and DeepSeek's asked wait. */
+export interface RetrySchedule extends Backoff {
+  /** The `Retry-After` of the answer that ended the attempt; a longer one wins. */
+  readonly retryAfterMs: number | null;
 }
 
 /** What `enqueue_plan_job` decided. */
@@ -41,7 +55,7 @@ export interface EnqueueRequest {
 /** The queue as the functions use it; `supabaseQueue` is the real one, tests bring fakes. */
 export interface PlanQueue {
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
-  resetStuck(stuckAfterMs: number): Promise<number>;
+  resetStuck(stuckAfterMs: number, backoff: Backoff): Promise<number>;
   expireStale(olderThanMs: number): Promise<number>;
   claimNext(workerId: string): Promise<JobRow | null>;
   complete(jobId: string, claimToken: string, plan: JsonObject): Promise<JobRow>;
@@ -51,6 +65,7 @@ export interface PlanQueue {
     code: AttemptErrorCode,
     message: string,
     retryable: boolean,
+    retry: RetrySchedule,
   ): Promise<JobRow>;
   getJob(jobId: string): Promise<JobRow | null>;
 }
@@ -128,10 +143,14 @@ export function supabaseQueue(client: SupabaseClient): PlanQueue {
         supersededJobId: typeof superseded_job_id === "string" ? superseded_job_id : null,
       };
     },
-    async resetStuck(stuckAfterMs) {
+    async resetStuck(stuckAfterMs, backoff) {
       return count(
         "reset_stuck_plan_jobs",
-        await call("reset_stuck_plan_jobs", { p_stuck_after: interval(stuckAfterMs) }),
+        await call("reset_stuck_plan_jobs", {
+          p_stuck_after: interval(stuckAfterMs),
+          p_retry_base: interval(backoff.baseMs),
+          p_retry_cap: interval(backoff.capMs),
+        }),
       );
     },
     async expireStale(olderThanMs) {
@@ -153,13 +172,18 @@ export function supabaseQueue(client: SupabaseClient): PlanQueue {
       });
       return jobRow("complete_plan_job", row);
     },
-    async fail(jobId, claimToken, code, message, retryable) {
+    async fail(jobId, claimToken, code, message, retryable, retry) {
       const row = await call("fail_plan_job", {
         p_job_id: jobId,
         p_claim_token: claimToken,
         p_error_code: code,
         p_error_message: message,
         p_retryable: retryable,
+        p_retry_after: retry.retryAfterMs === null
+          ? null
+          : interval(Math.round(retry.retryAfterMs)),
+        p_retry_base: interval(retry.baseMs),
+        p_retry_cap: interval(retry.capMs),
       });
       return jobRow("fail_plan_job", row);
     },
@@ -217,6 +241,7 @@ export function jobRow(operation: string, data: unknown): JobRow {
     error_code,
     error_message,
     claim_token,
+    run_after,
   } = data;
   const text = (value: JsonValue | undefined): value is string => typeof value === "string";
   const textOrNull = (value: JsonValue | undefined): value is string | null =>
@@ -224,7 +249,8 @@ export function jobRow(operation: string, data: unknown): JobRow {
   if (
     !text(id) || !text(user_id) || !text(status) || input === undefined ||
     typeof retry_count !== "number" || typeof max_retries !== "number" ||
-    !textOrNull(error_code) || !textOrNull(error_message) || !textOrNull(claim_token ?? null)
+    !textOrNull(error_code) || !textOrNull(error_message) || !textOrNull(claim_token ?? null) ||
+    !textOrNull(run_after ?? null)
   ) {
     throw new QueueError(operation, null, "returned a row that is not a plan_generation_jobs row");
   }
@@ -238,5 +264,6 @@ export function jobRow(operation: string, data: unknown): JobRow {
     error_code,
     error_message,
     claim_token: typeof claim_token === "string" ? claim_token : null,
+    run_after: typeof run_after === "string" ? run_after : null,
   };
 }

@@ -43,6 +43,8 @@ Deno.test("defaults are the Python reference's", () => {
     stuckAfterMs: 600_000,
     stalePendingAfterMs: 1_800_000,
     regenerationCooldownMs: 14 * 24 * 3600 * 1000,
+    retryBaseMs: 10_000,
+    retryCapMs: 600_000,
     workerConcurrency: 10,
     processQueueUrl: "http://127.0.0.1:54321/functions/v1/process-plan-queue",
     maxBodyBytes: 65536,
@@ -62,6 +64,11 @@ Deno.test("values are read, blank ones keep the default", () => {
   assert.equal(deepseek.callTimeoutMs, 120_000);
   assert.equal(deepseek.inCallRetries, 0);
   assert.equal(loadDeepSeekSettings(envFrom({ DEEPSEEK_API_KEY: "   " })).apiKey, null);
+  const queue = loadQueueSettings(
+    envFrom({ PLAN_JOB_RETRY_BASE_MS: "50", PLAN_JOB_RETRY_CAP_MS: "400" }),
+    "http://x",
+  );
+  assert.deepEqual([queue.retryBaseMs, queue.retryCapMs], [50, 400]);
 });
 
 Deno.test("malformed values are refused naming the variable", () => {
@@ -88,6 +95,19 @@ Deno.test("malformed values are refused naming the variable", () => {
   assert.match(
     refusal(() => loadQueueSettings(envFrom({ STUCK_AFTER_MS: "0" }), "http://x")),
     /^STUCK_AFTER_MS must be at least 1/,
+  );
+  assert.match(
+    refusal(() => loadQueueSettings(envFrom({ PLAN_JOB_RETRY_BASE_MS: "0" }), "http://x")),
+    /^PLAN_JOB_RETRY_BASE_MS must be from 1 to 86400000/,
+  );
+  assert.match(
+    refusal(() =>
+      loadQueueSettings(
+        envFrom({ PLAN_JOB_RETRY_BASE_MS: "5000", PLAN_JOB_RETRY_CAP_MS: "1000" }),
+        "http://x",
+      )
+    ),
+    /^PLAN_JOB_RETRY_CAP_MS \(1000\) must not be shorter than PLAN_JOB_RETRY_BASE_MS/,
   );
   assert.match(refusal(() => loadLogLevel(envFrom({ LOG_LEVEL: "loud" }))), /^LOG_LEVEL/);
 });

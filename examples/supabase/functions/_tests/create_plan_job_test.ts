@@ -33,6 +33,8 @@ function setup(queue = new MemoryQueue()) {
       stuckAfterMs: 600_000,
       stalePendingAfterMs: 1_800_000,
       regenerationCooldownMs: 14 * 86_400_000,
+      retryBaseMs: 10_000,
+      retryCapMs: 600_000,
       workerConcurrency: 10,
       processQueueUrl: null,
       maxBodyBytes: 65536,

@@ -106,6 +106,7 @@ Deno.test("a Retry-After longer than the time left fails at once instead of slee
       assert.equal(result.requests, 1);
       assert.ok(result.ms < 1000, `took ${result.ms} ms`);
       assert.match(result.error?.message ?? "", /retry wait of 5000 ms does not fit/);
+      assert.equal(result.error?.retryAfterMs, 5000, "the asked wait is passed on to the queue");
     },
   );
 });
@@ -123,6 +124,7 @@ Deno.test("503 is repeated and ends as AI_UPSTREAM_ERROR; 500 is not repeated", 
     const result = await chat(stub);
     assert.equal(result.error?.code, "AI_UPSTREAM_ERROR");
     assert.equal(result.requests, 1);
+    assert.equal(result.error?.retryAfterMs, null);
   });
 });
 

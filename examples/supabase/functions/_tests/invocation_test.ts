@@ -22,6 +22,8 @@ const QUEUE_SETTINGS = {
   stuckAfterMs: 600_000,
   stalePendingAfterMs: 1_800_000,
   regenerationCooldownMs: 0,
+  retryBaseMs: 250,
+  retryCapMs: 4000,
   workerConcurrency: 10,
   processQueueUrl: null,
   maxBodyBytes: 65536,
@@ -78,6 +80,8 @@ Deno.test("a retryable failure requeues the job; the last attempt fails it with 
   );
 
   const first = await runInvocation(worker, 1);
+  const waiting = await runInvocation(worker, 1);
+  queue.endBackoff(id);
   const second = await runInvocation(worker, 1);
 
   assert.deepEqual(first.processed.map((job) => [job.status, job.errorCode, job.retryCount]), [[
@@ -85,6 +89,7 @@ Deno.test("a retryable failure requeues the job; the last attempt fails it with 
     "AI_RATE_LIMIT",
     1,
   ]]);
+  assert.deepEqual(waiting.processed, [], "a job waiting for its backoff was claimed");
   assert.deepEqual(second.processed.map((job) => [job.status, job.errorCode, job.retryCount]), [[
     "failed",
     "AI_RATE_LIMIT",
@@ -106,12 +111,34 @@ Deno.test("a retryable failure requeues the job; the last attempt fails it with 
     "AI_RATE_LIMIT",
   ]);
   assert.equal(
+    typeof requeued?.run_after,
+    "string",
+    "the requeue logs when the next attempt is due",
+  );
+  assert.equal(
     lines.find((line) => line.event === "job.requeued")?.push,
     undefined,
     "no push when requeued",
   );
   const push = lines.find((line) => line.event === "job.failed")?.push as Record<string, string>;
   assert.equal(push.deepLink, `/plan-building?jobId=${id}`);
+});
+
+Deno.test("failures and stuck recovery pass the backoff settings and the wait DeepSeek asked for", async () => {
+  const queue = new MemoryQueue();
+  queue.add(INPUT);
+  queue.add(INPUT);
+  const asked = new PipelineError("AI_RATE_LIMIT", "429", 30_000);
+  const failures = [asked, new PipelineError("AI_UPSTREAM_ERROR", "502")];
+  const { worker } = context(queue, () => Promise.reject(failures.shift()));
+
+  await runInvocation(worker, 2);
+
+  assert.deepEqual(queue.schedules, [
+    { baseMs: 250, capMs: 4000 },
+    { retryAfterMs: 30_000, baseMs: 250, capMs: 4000 },
+    { retryAfterMs: null, baseMs: 250, capMs: 4000 },
+  ]);
 });
 
 Deno.test("quota and config errors are sent as not retryable", async () => {

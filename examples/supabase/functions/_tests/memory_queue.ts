@@ -1,18 +1,22 @@
 /**
- * An in-memory `PlanQueue` with the contract's semantics (docs/contract.md): claims in
- * creation order with a fresh claim token, PT409 (`ClaimLost`) for a stale token, and
- * `fail` counting the attempt and failing the job at `max_retries` or when not retryable.
+ * An in-memory `PlanQueue` with the contract's semantics (docs/contract.md): claims of due
+ * jobs in creation order with a fresh claim token, PT409 (`ClaimLost`) for a stale token,
+ * and `fail` counting the attempt, failing the job at `max_retries` or when not retryable,
+ * else scheduling the next attempt (`run_after`) after the longer of the backoff base and
+ * the asked wait (no jitter here: the SQL's own is checked by the scenarios).
  */
 
 import type { AttemptErrorCode } from "../_shared/errors.ts";
 import type { JsonObject, JsonValue } from "../_shared/json.ts";
 import {
+  type Backoff,
   ClaimLost,
   type EnqueueRequest,
   type EnqueueResult,
   type JobRow,
   type PlanQueue,
   QueueError,
+  type RetrySchedule,
 } from "../_shared/queue.ts";
 
 interface StoredJob {
@@ -25,6 +29,7 @@ interface StoredJob {
   error_code: string | null;
   error_message: string | null;
   claim_token: string | null;
+  run_after: string | null;
   plan: JsonObject | null;
 }
 
@@ -36,6 +41,8 @@ export class MemoryQueue implements PlanQueue {
   stale = 0;
   /** Makes the next complete/fail/claim throw this instead (once). */
   failures: { complete?: Error; fail?: Error; claim?: Error } = {};
+  /** What each `fail` and `resetStuck` was given to schedule the next attempt. */
+  readonly schedules: (RetrySchedule | Backoff)[] = [];
 
   add(input: JsonValue, maxRetries = 3, userId: string = crypto.randomUUID()): string {
     const id = crypto.randomUUID();
@@ -49,6 +56,7 @@ export class MemoryQueue implements PlanQueue {
       error_code: null,
       error_message: null,
       claim_token: null,
+      run_after: null,
       plan: null,
     });
     return id;
@@ -83,8 +91,14 @@ export class MemoryQueue implements PlanQueue {
     });
   }
 
-  resetStuck(): Promise<number> {
+  /** The job's backoff passes: it is due now. */
+  endBackoff(id: string): void {
+    this.job(id).run_after = null;
+  }
+
+  resetStuck(_stuckAfterMs: number, backoff: Backoff): Promise<number> {
     this.calls.push("reset_stuck");
+    this.schedules.push(backoff);
     return Promise.resolve(this.stuck);
   }
 
@@ -100,10 +114,15 @@ export class MemoryQueue implements PlanQueue {
       delete this.failures.claim;
       return Promise.reject(failure);
     }
-    const job = this.jobs.find((candidate) => candidate.status === "pending");
+    const now = Date.now();
+    const job = this.jobs.find((candidate) =>
+      candidate.status === "pending" &&
+      (candidate.run_after === null || Date.parse(candidate.run_after) <= now)
+    );
     if (job === undefined || workerId === "") return Promise.resolve(null);
     job.status = "processing";
     job.claim_token = crypto.randomUUID();
+    job.run_after = null;
     return Promise.resolve(this.#row(job));
   }
 
@@ -129,8 +148,10 @@ export class MemoryQueue implements PlanQueue {
     code: AttemptErrorCode,
     message: string,
     retryable: boolean,
+    retry: RetrySchedule,
   ): Promise<JobRow> {
     this.calls.push(`fail ${jobId} ${code} ${retryable}`);
+    this.schedules.push(retry);
     const failure = this.failures.fail;
     if (failure) {
       delete this.failures.fail;
@@ -141,6 +162,8 @@ export class MemoryQueue implements PlanQueue {
     const again = retryable && code !== "AI_QUOTA_EXCEEDED" && code !== "CONFIG_ERROR" &&
       job.retry_count < job.max_retries;
     job.status = again ? "pending" : "failed";
+    const waitMs = Math.max(retry.baseMs, retry.retryAfterMs ?? 0);
+    job.run_after = again ? new Date(Date.now() + waitMs).toISOString() : null;
     job.error_code = code;
     job.error_message = message;
     job.claim_token = null;

@@ -39,6 +39,8 @@ function setup(): { deps: ProcessPlanQueueDeps; queue: MemoryQueue } {
       stuckAfterMs: 600_000,
       stalePendingAfterMs: 1_800_000,
       regenerationCooldownMs: 0,
+      retryBaseMs: 10_000,
+      retryCapMs: 600_000,
       workerConcurrency: 2,
       processQueueUrl: null,
       maxBodyBytes: 65536,
