@@ -29,6 +29,7 @@ from harness.schema.model import (
 TABLES_MIGRATION = "20251130000000_plan_generation_jobs.sql"
 FUNCTIONS_MIGRATION = "20251130000100_plan_job_functions.sql"
 NOTIFICATIONS_MIGRATION = "20251201000000_plan_job_requests_and_notifications.sql"
+BACKOFF_MIGRATION = "20251215000000_plan_job_retry_backoff.sql"
 
 JOB_ROW = "public.plan_generation_jobs"
 NEW_ID = ("gen_random_uuid()", "extensions.uuid_generate_v4()", "public.uuid_generate_v4()")
@@ -70,6 +71,7 @@ PLAN_GENERATION_JOBS = Table(
         Column("started_at", TIMESTAMPTZ, True),
         Column("completed_at", TIMESTAMPTZ, True),
         Column("plan_id", "uuid", True),
+        Column("run_after", TIMESTAMPTZ, True, migration=BACKOFF_MIGRATION),
     ),
     primary_key=("id",),
     checks=(
@@ -130,9 +132,10 @@ PLAN_GENERATION_JOBS = Table(
     indexes=(
         Index(
             "plan_generation_jobs_pending_claim_idx",
-            ("created_at", "id"),
-            "the claim reads pending jobs in (created_at, id) order from it",
+            ("created_at", "id", "COALESCE(run_after, '-infinity'::timestamp with time zone)"),
+            "the claim reads due pending jobs in (created_at, id) order from it",
             predicate="status = 'pending'::text",
+            migration=BACKOFF_MIGRATION,
         ),
         Index(
             "plan_generation_jobs_processing_started_idx",
@@ -241,6 +244,7 @@ PLAN_NOTIFICATIONS = Table(
 )
 
 TEN_MINUTES = "'00:10:00'::interval"
+TEN_SECONDS = "'00:00:10'::interval"
 
 FUNCTIONS = (
     Function(
@@ -269,13 +273,16 @@ FUNCTIONS = (
     ),
     Function(
         "fail_plan_job",
-        FUNCTIONS_MIGRATION,
+        BACKOFF_MIGRATION,
         (
             Argument("p_job_id", "uuid"),
             Argument("p_claim_token", "uuid"),
             Argument("p_error_code", "text"),
             Argument("p_error_message", "text"),
             Argument("p_retryable", "boolean", "true"),
+            Argument("p_retry_after", "interval", "NULL::interval"),
+            Argument("p_retry_base", "interval", TEN_SECONDS),
+            Argument("p_retry_cap", "interval", TEN_MINUTES),
         ),
         JOB_ROW,
         security_definer=True,
@@ -283,16 +290,25 @@ FUNCTIONS = (
     ),
     Function(
         "reset_stuck_plan_jobs",
-        FUNCTIONS_MIGRATION,
-        (Argument("p_stuck_after", "interval", TEN_MINUTES),),
+        BACKOFF_MIGRATION,
+        (
+            Argument("p_stuck_after", "interval", TEN_MINUTES),
+            Argument("p_retry_base", "interval", TEN_SECONDS),
+            Argument("p_retry_cap", "interval", TEN_MINUTES),
+        ),
         "integer",
         security_definer=True,
         callers=SERVICE,
     ),
     Function(
         "reset_stuck_plan_job",
-        FUNCTIONS_MIGRATION,
-        (Argument("p_job_id", "uuid"), Argument("p_stuck_after", "interval", TEN_MINUTES)),
+        BACKOFF_MIGRATION,
+        (
+            Argument("p_job_id", "uuid"),
+            Argument("p_stuck_after", "interval", TEN_MINUTES),
+            Argument("p_retry_base", "interval", TEN_SECONDS),
+            Argument("p_retry_cap", "interval", TEN_MINUTES),
+        ),
         JOB_ROW,
         security_definer=True,
         callers=OWNER_AND_SERVICE,

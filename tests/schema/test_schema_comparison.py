@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from harness.schema import AREAS, QUEUE_SCHEMA, SchemaSnapshot, schema_mismatches
+from harness.schema.contract import TIMESTAMPTZ
 from harness.schema.model import Column, Index
 from tests.schema.conftest import AlteredSchema
 
@@ -33,8 +34,8 @@ alter table public.plan_generation_jobs add column priority integer;
 alter table public.plan_generation_jobs add column source text not null default 'app';
 -- the claim index under another name and with a column more; an extra index
 drop index public.plan_generation_jobs_pending_claim_idx;
-create index jobs_claim_order on public.plan_generation_jobs (created_at, id, user_id)
-    where status = 'pending';
+create index jobs_claim_order on public.plan_generation_jobs
+    (created_at, id, (coalesce(run_after, '-infinity'::timestamptz)), user_id) where status = 'pending';
 create index jobs_by_error on public.plan_generation_jobs (error_code);
 -- a check written another way and named otherwise
 alter table public.plan_generation_jobs drop constraint plan_generation_jobs_status_check;
@@ -146,11 +147,12 @@ REJECTED = [
     pytest.param(
         "drop index public.plan_generation_jobs_pending_claim_idx;"
         " create index plan_generation_jobs_pending_claim_idx on public.plan_generation_jobs "
-        "(created_at, id)",
+        "(created_at, id, (coalesce(run_after, '-infinity'::timestamptz)))",
         "indexes",
         "index plan_generation_jobs_pending_claim_idx on public.plan_generation_jobs: expected "
-        "(created_at, id) "
-        "WHERE status = 'pending'::text, found plan_generation_jobs_pending_claim_idx (created_at, id);",
+        "(created_at, id, COALESCE(run_after, '-infinity'::timestamp with time zone)) "
+        "WHERE status = 'pending'::text, found plan_generation_jobs_pending_claim_idx (created_at, id, "
+        "COALESCE(run_after, '-infinity'::timestamp with time zone));",
         id="claim_index_without_predicate",
     ),
     pytest.param(
@@ -207,9 +209,9 @@ REJECTED = [
         " as $$ select null::public.plan_generation_jobs $$",
         "function_signatures",
         "second signature of function public.fail_plan_job: expected only (p_job_id uuid, p_claim_token "
-        "uuid, "
-        "p_error_code text, p_error_message text, p_retryable boolean DEFAULT true), found also "
-        "(p_job_id uuid, "
+        "uuid, p_error_code text, p_error_message text, p_retryable boolean DEFAULT true, p_retry_after "
+        "interval DEFAULT NULL::interval, p_retry_base interval DEFAULT '00:00:10'::interval, p_retry_cap "
+        "interval DEFAULT '00:10:00'::interval), found also (p_job_id uuid, "
         "p_claim_token uuid, p_error_code text, p_error_message text); a call that omits defaulted arguments "
         "is ambiguous between them: drop function public.fail_plan_job(uuid, uuid, text, text)",
         id="second_signature",
@@ -225,13 +227,18 @@ REJECTED = [
         id="argument_renamed",
     ),
     pytest.param(
-        "drop function public.reset_stuck_plan_jobs(interval);"
-        " create function public.reset_stuck_plan_jobs(p_stuck_after interval default '5 minutes')"
+        "drop function public.reset_stuck_plan_jobs(interval, interval, interval);"
+        " create function public.reset_stuck_plan_jobs(p_stuck_after interval default '5 minutes',"
+        " p_retry_base interval default '10 seconds', p_retry_cap interval default '10 minutes')"
         " returns integer language sql security definer set search_path = '' as $$ select 0 $$;"
-        " revoke all on function public.reset_stuck_plan_jobs(interval) from public, anon, authenticated",
+        " revoke all on function public.reset_stuck_plan_jobs(interval, interval, interval)"
+        " from public, anon, authenticated",
         "function_signatures",
         "arguments of function public.reset_stuck_plan_jobs: expected (p_stuck_after interval DEFAULT "
-        "'00:10:00'::interval), found (p_stuck_after interval DEFAULT '00:05:00'::interval)",
+        "'00:10:00'::interval, p_retry_base interval DEFAULT '00:00:10'::interval, p_retry_cap interval "
+        "DEFAULT '00:10:00'::interval), found (p_stuck_after interval DEFAULT '00:05:00'::interval, "
+        "p_retry_base interval DEFAULT '00:00:10'::interval, p_retry_cap interval DEFAULT "
+        "'00:10:00'::interval)",
         id="default_changed",
     ),
     pytest.param(
@@ -284,9 +291,11 @@ REJECTED = [
         id="anon_may_claim",
     ),
     pytest.param(
-        "revoke execute on function public.reset_stuck_plan_job(uuid, interval) from authenticated",
+        "revoke execute on function public.reset_stuck_plan_job(uuid, interval, interval, interval)"
+        " from authenticated",
         "function_grants",
-        "execute on public.reset_stuck_plan_job(uuid, interval) for authenticated: expected granted, "
+        "execute on public.reset_stuck_plan_job(uuid, interval, interval, interval) for authenticated: "
+        "expected granted, "
         "found not granted",
         id="owner_may_not_retry",
     ),
@@ -371,14 +380,14 @@ def test_a_column_or_index_added_by_a_later_migration_names_that_migration(
     jobs = QUEUE_SCHEMA.tables[0]
     later = replace(
         jobs,
-        columns=(*jobs.columns, Column("run_after", "timestamp with time zone", True, migration="later.sql")),
-        indexes=(Index("jobs_due_idx", ("run_after",), "due jobs", migration="later.sql"),),
+        columns=(*jobs.columns, Column("claimed_at", TIMESTAMPTZ, True, migration="later.sql")),
+        indexes=(Index("jobs_claimed_idx", ("claimed_at",), "claims", migration="later.sql"),),
     )
     contract = replace(QUEUE_SCHEMA, tables=(later, *QUEUE_SCHEMA.tables[1:]))
     snapshot = schema_after("")
 
     assert [line.split(":", 1)[0] for line in schema_mismatches(snapshot, "tables", contract)] == [
-        "column public.plan_generation_jobs.run_after"
+        "column public.plan_generation_jobs.claimed_at"
     ]
     assert schema_mismatches(snapshot, "tables", contract)[0].endswith(
         "(reference: later.sql; docs/contract.md)"

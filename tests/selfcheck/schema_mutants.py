@@ -8,16 +8,19 @@ still passes, so each line points at its own cause.
 
 from __future__ import annotations
 
-from tests.selfcheck.mutants import FUNCTIONS, TABLES, Edit, Mutant
+from tests.selfcheck.mutants import FUNCTIONS, Edit, Mutant
+
+BACKOFF = "20251215000000_plan_job_retry_backoff.sql"
 
 CLAIM_INDEX_DROPPED = Mutant(
     name="claim_index_dropped",
     description="the pending claim index was never created, so every claim sorts the pending jobs",
     edits=(
         Edit(
-            TABLES,
+            BACKOFF,
             "create index plan_generation_jobs_pending_claim_idx\n"
-            "    on public.plan_generation_jobs (created_at, id)\n"
+            "    on public.plan_generation_jobs "
+            "(created_at, id, (coalesce(run_after, '-infinity'::timestamptz)))\n"
             "    where status = 'pending';\n",
             "",
         ),
@@ -62,27 +65,30 @@ CANCEL_NOT_GRANTED_TO_USERS = Mutant(
 
 FAIL_WITH_OLD_SIGNATURE = Mutant(
     name="fail_plan_job_old_signature",
-    description="fail_plan_job still has its signature from before p_retryable (the migration that "
-    "added it was not applied), so a worker passing p_retryable gets 'function does not exist'",
+    description="the backoff migration's fail_plan_job was not applied: the function keeps its "
+    "signature without the backoff arguments, so a worker passing p_retry_after gets 'function "
+    "does not exist'",
     edits=(
+        Edit(BACKOFF, "drop function public.fail_plan_job(uuid, uuid, text, text, boolean);\n", ""),
         Edit(
-            FUNCTIONS,
-            "    p_error_message text,\n    p_retryable boolean default true)\n",
-            "    p_error_message text)\n",
+            BACKOFF,
+            "create function public.fail_plan_job(\n",
+            "create function public.fail_plan_job_not_deployed(\n",
         ),
-        Edit(FUNCTIONS, "v_retryable := coalesce(p_retryable, true)", "v_retryable := true"),
         Edit(
-            FUNCTIONS,
-            "public.fail_plan_job(uuid, uuid, text, text, boolean)",
-            "public.fail_plan_job(uuid, uuid, text, text)",
+            BACKOFF,
+            "public.fail_plan_job(uuid, uuid, text, text, boolean, interval, interval, interval)",
+            "public.fail_plan_job_not_deployed(uuid, uuid, text, text, boolean, interval, interval, "
+            "interval)",
             2,
         ),
     ),
     caught_by=("test_functions_have_the_contracts_signatures",),
     failure_names=(
         "function public.fail_plan_job: expected (",
+        "p_retry_cap interval DEFAULT '00:10:00'::interval)",
+        "found (p_job_id uuid, p_claim_token uuid, p_error_code text, p_error_message text, "
         "p_retryable boolean DEFAULT true)",
-        "found (p_job_id uuid, p_claim_token uuid, p_error_code text, p_error_message text)",
     ),
 )
 
