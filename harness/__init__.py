@@ -6,6 +6,7 @@ Scenarios import only what is listed here (`from harness import ...`); the test
 
 from __future__ import annotations
 
+from harness.chaos import NEMESES, ChaosOutcome
 from harness.checkers import DbSnapshot, all_invariants
 from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
@@ -21,8 +22,10 @@ from harness.target.live import LogFile
 from pgcaller import Caller, as_caller
 
 __all__ = [
+    "NEMESES",
     "TERMINAL_STATUSES",
     "Caller",
+    "ChaosOutcome",
     "DbSnapshot",
     "History",
     "IsolatedStack",

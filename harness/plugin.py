@@ -33,6 +33,7 @@ pytest_plugins = [
     "harness.fixtures.database",
     "harness.fixtures.service",
     "harness.fixtures.stacks",
+    "harness.fixtures.chaos",
 ]
 
 WORKERINPUT_DATABASE = "plan_conformance_database"

@@ -49,7 +49,7 @@ from harness.checkers import CheckResult, DbSnapshot
 from harness.client import Session, SupabaseHttp
 from harness.history import History
 from harness.redact import Redactor
-from harness.report.model import ChaosSummary, JobTimeline
+from harness.report.model import ChaosFigures, ChaosSummary, JobTimeline
 from harness.report.writer import redact_file
 
 SIGN_UP_THREADS = 4
@@ -141,17 +141,8 @@ def run_chaos(
     finally:
         wire.close()
 
-    for claim in claims_from_rows(snapshot.jobs, _claims_seen(history)):
-        history.record("ok", "claim", claim, process=claim["claimed_by"])
-    job_ids = {str(row["id"]) for row in snapshot.jobs}
-    for write in writes_from_events(read_job_events(target.service_logs()), job_ids):
-        history.record(
-            "ok" if write.accepted else "fail", "write", write.value(), process=write.worker or "?"
-        )
-
+    result, figures = check_history(history, snapshot, target.service_logs(), redactor, heal)
     ops = history.ops
-    result = chaos_checker(redactor).check(ops, snapshot)
-    figures = chaos_figures(result, ops, snapshot, heal)
     summary = ChaosSummary(
         name=name,
         target=target.label,
@@ -170,6 +161,27 @@ def run_chaos(
     )
     _write_folder(folder, history, summary, result, target, redactor)
     return ChaosOutcome(summary, result, folder, tuple(job_timelines(ops, snapshot)))
+
+
+def check_history(
+    history: History,
+    snapshot: DbSnapshot,
+    service_logs: Sequence[Path],
+    redactor: Redactor,
+    heal: HealPoint | None,
+) -> tuple[CheckResult, ChaosFigures]:
+    """Add to the history what the final rows say of claims the observer missed and what the
+    service's logs say of results, then check it against the rows and count."""
+    for claim in claims_from_rows(snapshot.jobs, _claims_seen(history)):
+        history.record("ok", "claim", claim, process=claim["claimed_by"])
+    job_ids = {str(row["id"]) for row in snapshot.jobs}
+    for write in writes_from_events(read_job_events(service_logs), job_ids):
+        history.record(
+            "ok" if write.accepted else "fail", "write", write.value(), process=write.worker or "?"
+        )
+    ops = history.ops
+    result = chaos_checker(redactor).check(ops, snapshot)
+    return result, chaos_figures(result, ops, snapshot, heal)
 
 
 def _claims_seen(history: History) -> set[tuple[str, int, str | None]]:

@@ -144,8 +144,9 @@ def _chaos_run(summary: ChaosSummary) -> str:
         ["replay", f"<code>{escape(summary.replay)}</code>"],
     ]
     if summary.history_file:
-        link = escape(summary.history_file)
-        facts.append(["history", f'<a href="{link}">{link}</a>'])
+        facts.append(
+            ["history (JSON lines, beside this report)", f"<code>{escape(summary.history_file)}</code>"]
+        )
     violations = [
         [
             escape(label),
