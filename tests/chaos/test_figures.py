@@ -85,7 +85,7 @@ def test_series_places_the_rows_on_the_run_clock_through_the_heal() -> None:
     assert len(points) == 40 and points[1].at_s == 0.5
     assert (by_second[2].active, by_second[5].active, by_second[9].active) == (2, 1, 2)
     assert sum(p.completed for p in points) == 1 and sum(p.cancelled for p in points) == 1
-    assert [p for p in points if p.completed][0].at_s == 5.0
+    assert next(p for p in points if p.completed).at_s == 5.0
     assert by_second[19].active == 1  # c never ended
 
 
