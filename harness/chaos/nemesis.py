@@ -9,8 +9,9 @@ error when it could not be done. The actions: `kill` (SIGKILL to a worker's proc
 `start-worker`; `pause` (SIGSTOP) and later `resume` (SIGCONT); `db-restart`;
 `fake-restart` (the running fault set is switched on again on the new fake); `faults-on`
 and later `faults-off`. An action on a part still coming back (a worker starting, the
-database recovering) waits until it is back. `heal()` ends every fault still running: it
-resumes paused workers, starts killed ones and clears the fault rules.
+database recovering) waits until it is back. `heal()` ends every fault still running at once:
+it clears the fault rules, resumes paused workers and starts killed ones; `settle()` waits
+until they serve.
 
 It runs in the run's main thread because the processes it starts must outlive the thread
 that started them (they get a signal when it ends).
@@ -33,7 +34,9 @@ from harness.chaos.targets import Begun, ChaosTarget
 from harness.history import History, Op
 
 PROCESS = "nemesis"
-RETRY_AFTER_S = 1.0  # a worker that exits before it serves is started again after this long
+# a worker that exits before it serves is started again after 1 s, then 2 s, 4 s, 4 s, ...
+RETRY_AFTER_S = 1.0
+RETRY_MAX_S = 4.0
 TICK_S = 0.05
 
 
@@ -76,16 +79,19 @@ class Nemesis:
         self._control: FakeLLMControl | None = None
         self._faults: FaultSet | None = None
         self._faults_lock = threading.Lock()
-        self._settling: list[threading.Thread] = []
+        self._settling: list[tuple[str, threading.Thread]] = []
         self._settling_lanes: set[str] = set()
         self._retries: queue.SimpleQueue[_Action] = queue.SimpleQueue()
+        self._failed_starts: dict[int, int] = {}
 
     def run(self, until_s: float) -> None:
         """Play every action due before `until_s` (or until `stop` is set)."""
         while not self.stop.is_set():
             while not self._retries.empty():
                 action = self._retries.get()
-                heapq.heappush(self._queue, (self.elapsed_s() + RETRY_AFTER_S, next(self._order), action))
+                failures = self._failed_starts.get(action.worker or 0, 1)
+                delay = min(RETRY_MAX_S, RETRY_AFTER_S * 2 ** (failures - 1))
+                heapq.heappush(self._queue, (self.elapsed_s() + delay, next(self._order), action))
             now = self.elapsed_s()
             if now >= until_s:
                 return
@@ -105,14 +111,24 @@ class Nemesis:
             self.stop.wait(min(TICK_S, max(0.0, next_at - now)))
 
     def heal(self) -> None:
-        """End every fault still in force; recorded as `faults-off` and `heal`."""
+        """End every fault still in force, at once: clear the fault rules, wait for a database
+        restart under way to be over, resume paused workers and start killed ones (recorded as
+        `faults-off` and `heal`). The nemesis has stopped when it returns; `settle()` then
+        waits for every part to serve again."""
         self._queue.clear()
-        for thread in self._settling:
-            thread.join()
         with self._faults_lock:
             if self._faults is not None:
                 self._record(_Action("faults-off", faults=self._faults.name), self._faults_off)
+        for lane, thread in self._settling:
+            if lane == f"{PROCESS}-db":
+                thread.join()
         self._record(_Action("heal"), lambda: Begun({"done": self.target.heal_processes()}))
+
+    def settle(self) -> None:
+        """Wait until every part the nemesis touched serves again."""
+        for _, thread in self._settling:
+            thread.join()
+        self.target.wait_serving()
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -180,7 +196,7 @@ class Nemesis:
             name=f"chaos-{action.f}",
             daemon=True,
         )
-        self._settling.append(thread)
+        self._settling.append((lane_of(action), thread))
         thread.start()
         return True
 
@@ -201,10 +217,13 @@ class Nemesis:
             self._settling_lanes.discard(lane_of(action))
             self.history.complete(invocation, "info", {**value, "error": f"{type(error).__name__}: {error}"})
             if action.f == "start-worker" and not self.stop.is_set():
-                self._retries.put(
-                    action
-                )  # e.g. it found the database down: start it again, as a supervisor would
+                # e.g. it found the database down: start it again later, as a supervisor would
+                assert action.worker is not None
+                self._failed_starts[action.worker] = self._failed_starts.get(action.worker, 0) + 1
+                self._retries.put(action)
             return
+        if action.f == "start-worker" and action.worker is not None:
+            self._failed_starts.pop(action.worker, None)
         self._settling_lanes.discard(lane_of(action))
         took = round(time.monotonic() - started, 3)
         self.history.complete(invocation, "ok", {**value, **done, "took_s": took})

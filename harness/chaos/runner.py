@@ -4,8 +4,10 @@ heal, let the queue settle, read the database, check, count, and write the run's
 Phases (the history's clock starts after the users are signed up):
 1. `0 .. duration`: the users' operations and the nemesis' events, while the observer reads
    the jobs every `observe_interval_s`;
-2. heal: every fault ends (paused workers resume, killed ones start, fault rules are
-   cleared); the database's clock and the jobs still active are noted;
+2. heal: the users stop (operations in flight finish on their own), every fault ends at
+   once (fault rules cleared, a database restart under way finished, paused workers
+   resumed, killed ones started); the database's clock and the jobs still active are noted
+   at that moment, the nemesis' stop; then the run waits for every part to serve;
 3. settle: wait until no job of the run is active, at most `settle_s`;
 4. check: the final rows, the claims they record, the results the service logged, then the
    checkers (`harness.chaos.figures.chaos_checker`) and the figures.
@@ -221,12 +223,14 @@ def _play(
             nemesis.run(until_s=settings.duration_s)
         finally:
             stop.set()
-            workload.stop()
+            workload.halt()
+            nemesis.heal()
+        heal_s = elapsed_s()
+        with connect(target.database_dsn) as conn:
+            heal = heal_point(conn, user_ids)
+        nemesis.settle()
     finally:
-        nemesis.heal()
-    heal_s = elapsed_s()
-    with connect(target.database_dsn) as conn:
-        heal = heal_point(conn, user_ids)
+        workload.stop()  # the operations still in flight end on their own
     say(f"nemesis stopped at {heal_s:.1f} s with {len(heal.active_job_ids)} jobs active; settling")
     _settle(target.database_dsn, user_ids, settings.settle_s)
     settled_s = elapsed_s()

@@ -11,10 +11,13 @@ uniform times over the whole run, each by a random user, a quarter of them regen
 after some of them the same user cancels (15 %) or reads (30 %) their job.
 
 Nemesis: events at exponential gaps (mean `duration / 15`, from 0.8 s to 3 s) from 0.5 s
-until half a second before the end (faults still in force then end at the heal, so jobs
-are caught in them when the nemesis stops), each of a kind drawn among the enabled ones that are free
-at that moment: a worker neither killed nor paused (always leaving one of them working),
-no database or fake restart within the last few seconds, one fault window at a time.
+until 4.5 s before the end, each of a kind drawn among the enabled ones that are free at that
+moment: a worker neither killed nor paused (always leaving one of them working), no
+database or fake restart within the last few seconds, one fault window at a time. Then, 4 s
+before the end, the final faults, held until the nemesis stops (the heal): a worker killed,
+another paused, slow fault rules on (`hangs` or `overloaded`; those enabled, with workers to
+spare), so that jobs pile up in them and the time to terminal after the stop measures
+recovery.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ SHORT_PAUSE_S = (0.3, 1.5)
 STALE_PAUSE_MARGIN_S = (0.5, 2.0)
 STALE_PAUSE_SHARE = 0.7
 FAULT_WINDOW_S = (2.0, 6.0)
-DB_RESTART_GAP_S = 4.0
+DB_RESTART_GAP_S = 8.0  # a restart and its recovery under load take seconds
 FAKE_RESTART_GAP_S = 3.0
 WORKER_START_S = 1.5  # what a worker restart takes, kept free in the schedule
+FINAL_S = 4.0  # the last faults begin this long before the end and last until the heal
+FINAL_FAULTS = ("hangs", "overloaded")  # slow ones: jobs pile up, so the heal has work to show
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def _nemesis_events(
     free_at = {"db-restart": 0.0, "fake-restart": 0.0, "faults": 0.0}
     events: list[NemesisEvent] = []
     at_s = 0.5 + rng.expovariate(1 / mean_gap)
-    while at_s < duration_s - 0.5:
+    while at_s < duration_s - FINAL_S - 0.5:
         free_workers = [w for w in range(workers) if worker_free_at[w] <= at_s]
         may_disable = len(free_workers) > 1 or workers == 1
         kinds = [
@@ -236,7 +241,28 @@ def _nemesis_events(
             else:
                 free_at[kind] = at_s + event.for_s + 0.5
         at_s += rng.expovariate(1 / mean_gap)
-    return tuple(events)
+    return tuple(events) + _final_events(rng, duration_s, worker_free_at, free_at, nemeses)
+
+
+def _final_events(
+    rng: random.Random,
+    duration_s: float,
+    worker_free_at: list[float],
+    free_at: dict[str, float],
+    nemeses: tuple[str, ...],
+) -> tuple[NemesisEvent, ...]:
+    """The last faults, held until the nemesis stops: a worker killed and another paused, and
+    slow fault rules, from `FINAL_S` before the end, so jobs are caught in them when it stops."""
+    at_s = round(duration_s - FINAL_S, 3)
+    free_workers = [w for w, free in enumerate(worker_free_at) if free <= at_s]
+    final: list[NemesisEvent] = []
+    for kind in ("kill", "pause"):
+        if kind in nemeses and len(free_workers) > 1:
+            worker = free_workers.pop(rng.randrange(len(free_workers)))
+            final.append(NemesisEvent(at_s, kind, worker=worker, for_s=FINAL_S))
+    if "faults" in nemeses and free_at["faults"] <= at_s:
+        final.append(NemesisEvent(at_s, "faults", for_s=FINAL_S, faults=rng.choice(FINAL_FAULTS)))
+    return tuple(final)
 
 
 def _event(

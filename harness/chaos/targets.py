@@ -37,6 +37,7 @@ from harness.client import ApiKeys
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest
 from harness.db.run import DatabaseRun
+from harness.errors import HarnessSetupError
 from harness.stack.local import FAKE_READY, SERVICE_READY, LocalStack
 from harness.stack.process import ServerProcess
 from harness.target.fake import FakeDeepSeek
@@ -50,6 +51,7 @@ NO_RESTARTABLE_DATABASE = (
 )
 WORKER_INTERVAL_MS = "100"
 READY_TIMEOUT_S = 60.0
+STARTS_AT_HEAL = 5
 
 
 class NemesisUnavailable(RuntimeError):
@@ -117,8 +119,11 @@ class ChaosTarget(ABC):
         raise NemesisUnavailable(self.support().get("fake-restart") or "fake-restart is not available")
 
     def heal_processes(self) -> list[dict[str, Any]]:
-        """Resume paused and start killed processes; what was done."""
+        """Resume paused and start killed processes, without waiting for them; what was done."""
         return []
+
+    def wait_serving(self) -> None:  # noqa: B027 (a deployed target started no process)
+        """Wait until every process the run started serves (after `heal_processes`)."""
 
     def close(self) -> None:  # noqa: B027 (a deployed target has nothing to stop)
         """Stop what the run started."""
@@ -313,13 +318,23 @@ class LocalChaosStack(ChaosTarget):
         for worker, process in enumerate(self._workers):
             if process is None or not process.running:
                 self._workers[worker] = None
-                begun = self.start_worker(worker)
-                assert begun.settle is not None
-                done.append({"started": worker, **begun.done, **begun.settle()})
-        for process in self._workers:  # spawned by the nemesis, maybe not serving yet
-            assert process is not None
-            process.wait_ready(ready_pattern=SERVICE_READY, timeout_s=READY_TIMEOUT_S)
+                done.append({"started": worker, **self.start_worker(worker).done})
         return done
+
+    def wait_serving(self) -> None:
+        for worker in range(len(self._workers)):
+            for attempt in range(1, STARTS_AT_HEAL + 1):
+                process = self._workers[worker]
+                try:
+                    assert process is not None
+                    process.wait_ready(ready_pattern=SERVICE_READY, timeout_s=READY_TIMEOUT_S)
+                    break
+                except HarnessSetupError:  # it exited while starting (the database was down)
+                    if attempt == STARTS_AT_HEAL:
+                        raise
+                    self._workers[worker] = None
+                    time.sleep(0.5)
+                    self.start_worker(worker)
 
     def close(self) -> None:
         for worker in sorted(self._paused):  # a stopped process would not see SIGTERM

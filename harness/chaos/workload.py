@@ -70,9 +70,13 @@ class Workload:
     def start(self) -> None:
         self._dispatcher.start()
 
+    def halt(self) -> None:
+        """Stop dispatching at once; operations not begun are skipped."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stop dispatching and wait for the operations in flight."""
-        self._stop.set()
+        self.halt()
         self._dispatcher.join()
         for future in self._futures:
             future.result()

@@ -77,6 +77,7 @@ def _play(target: ScriptedTarget, events: list[NemesisEvent], until_s: float) ->
     )
     nemesis.run(until_s)
     nemesis.heal()
+    nemesis.settle()
     return history
 
 
