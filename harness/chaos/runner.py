@@ -137,10 +137,14 @@ def run_chaos(
     redactor = Redactor(target.secrets())
 
     wire = SupabaseHttp(target.url, target.keys, timeout_s=settings.request_timeout_s)
+    sessions: list[Session] = []
     try:
         sessions = sign_up(wire, schedule.users)
         history, heal, heal_s, settled_s, snapshot = _play(settings, schedule, target, wire, sessions, say)
     finally:
+        if target.removes_its_users:  # a shared database: the run's users go, their jobs with them
+            for session in sessions:
+                wire.delete_user(session.user_id)
         wire.close()
 
     result, figures = check_history(history, snapshot, target.service_logs(), redactor, heal)

@@ -71,6 +71,7 @@ class ChaosTarget(ABC):
     """The surface, the database and the fake of a target, and what its nemesis may break."""
 
     label: str
+    removes_its_users = False  # True: the run deletes the users it made (and their jobs) at the end
 
     @property
     @abstractmethod
@@ -358,6 +359,7 @@ class DeployedChaosTarget(ChaosTarget):
     """A service started elsewhere: HTTP, its database by DSN, and maybe the fake it calls."""
 
     label = "url"
+    removes_its_users = True
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ FENCE_IGNORES_THE_TOKEN = Mutant(
 SETTINGS = ChaosSettings(seed=5, duration_s=20, jobs=80, workers=3, nemeses=("pause",), settle_s=30)
 FAKE_LATENCY_MS = 800
 
+
 @pytest.mark.parametrize("planted", [False, True], ids=["reference", "fence_ignores_the_token"])
 def test_a_chaos_run_reports_late_writes_only_when_the_fence_is_broken(planted: bool, tmp_path: Path) -> None:
     migrations = MigrationSet.reference()

@@ -198,7 +198,7 @@ def test_invalid_plan_saved(tmp_path: Path) -> None:
     run.observer.sees(processing("j1", retry_count=0, worker="w1", token="t1"))
     run.logged("job.claimed", "j1", "w1", retry_count=0, status="processing")
     run.logged("job.completed", "j1", "w1", retry_count=0, status="completed")
-    plan = {"days": {}}  # no day at all, saved as the user's plan
+    plan: dict[str, object] = {"days": {}}  # no day at all, saved as the user's plan
     run.row("j1", "completed", plan=plan)
 
     result, figures = run.check()
