@@ -15,7 +15,7 @@ held could have produced it.
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -98,32 +98,37 @@ def _matches(outcome: str, attempt: int, retry_count: int | None) -> bool:
     return retry_count == expected
 
 
-def writes_from_events(events: Sequence[JobLogEvent], job_ids: Collection[str]) -> list[WriteRecord]:
-    """The results written for jobs in `job_ids`, each paired with the claim it came from."""
-    open_claims: defaultdict[tuple[str, str | None, str], deque[int]] = defaultdict(deque)
+def writes_from_events(
+    events: Sequence[JobLogEvent],
+    job_ids: Collection[str],
+    claims: Iterable[tuple[str, str | None, int]] = (),
+) -> list[WriteRecord]:
+    """The results written for jobs in `job_ids`, each paired with the attempt it came from
+    among the worker's claims of that job: `claims` (job, worker, attempt), as the database
+    shows them, and the log's own `job.claimed` lines."""
+    held: defaultdict[tuple[str, str | None], set[int]] = defaultdict(set)
+    for job_id, worker, attempt in claims:
+        held[job_id, worker].add(attempt)
     writes: list[WriteRecord] = []
     for event in events:
         if event.job_id not in job_ids:
             continue
-        key = (event.source, event.worker, event.job_id)
+        attempts = held[event.job_id, event.worker]
         if event.event == CLAIMED:
             if event.retry_count is not None:
-                open_claims[key].append(event.retry_count + 1)
+                attempts.add(event.retry_count + 1)
             continue
-        claims = open_claims[key]
         outcome = RESULTS.get(event.event, "dropped")
-        attempt: int | None = None
-        if outcome != "dropped":
-            attempt = next((a for a in claims if _matches(outcome, a, event.retry_count)), None)
-            if attempt is not None:
-                claims.remove(attempt)
-        if attempt is None and claims:
-            attempt = claims.popleft()
+        fitting = [a for a in attempts if outcome != "dropped" and _matches(outcome, a, event.retry_count)]
+        candidates = fitting or sorted(attempts)
+        paired: int | None = min(candidates) if candidates else None
+        if paired is not None:
+            attempts.discard(paired)
         writes.append(
             WriteRecord(
                 job_id=event.job_id,
                 worker=event.worker,
-                attempt=attempt,
+                attempt=paired,
                 outcome=outcome,
                 status=event.status,
                 retry_count=event.retry_count,

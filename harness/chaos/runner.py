@@ -181,7 +181,8 @@ def check_history(
     for claim in claims_from_rows(snapshot.jobs, _claims_seen(history)):
         history.record("ok", "claim", claim, process=claim["claimed_by"])
     job_ids = {str(row["id"]) for row in snapshot.jobs}
-    for write in writes_from_events(read_job_events(service_logs), job_ids):
+    claims = [(job_id, worker, attempt) for job_id, attempt, worker in _claims_seen(history)]
+    for write in writes_from_events(read_job_events(service_logs), job_ids, claims):
         history.record(
             "ok" if write.accepted else "fail", "write", write.value(), process=write.worker or "?"
         )

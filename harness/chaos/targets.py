@@ -186,8 +186,9 @@ class LocalChaosStack(ChaosTarget):
                 service_dsn=self._run.service_dsn(name),
             )
             self._stack.start()
-            with psycopg.connect(self._run.server.dsn("postgres"), autocommit=True) as admin:
-                admin.execute("checkpoint")  # crash recovery starts from here, not from the template's copy
+            if self._run.server.restart is not None:  # a server of the run's own: crash recovery
+                with psycopg.connect(self._run.server.dsn("postgres"), autocommit=True) as admin:
+                    admin.execute("checkpoint")  # starts from here, not from the template's copy
             self._workers = [None] * self._worker_count
             settles = [self.start_worker(worker).settle for worker in range(self._worker_count)]
             for settle in settles:  # started together, waited for in turn

@@ -58,15 +58,27 @@ def test_a_result_no_open_claim_fits_keeps_the_oldest_claim_and_so_looks_late() 
     assert (write.attempt, write.retry_count, write.outcome) == (1, 2, "requeued")
 
 
-def test_claims_of_other_files_workers_and_jobs_are_apart() -> None:
+def test_claims_of_other_workers_and_jobs_are_apart() -> None:
     events = [
         _event("job.claimed", "j1", "w1", 0, source="a.log"),
-        _event("job.completed", "j1", "w1", 0, source="b.log"),  # another process (a restarted worker)
+        _event("job.completed", "j1", "w2", 0, source="b.log"),  # another worker, no claim of its own
         _event("job.claimed", "j2", "w1", 0, source="a.log"),
         _event("job.completed", "j9", "w1", 0, source="a.log"),  # not a job of this run
     ]
 
     (write,) = writes_from_events(events, {"j1", "j2"})
 
-    assert (write.job_id, write.attempt) == ("j1", None)
+    assert (write.job_id, write.worker, write.attempt) == ("j1", "w2", None)
     assert write.value()["id"] == "j1" and "job_id" not in write.value()
+
+
+def test_the_database_claims_pair_results_whatever_the_log_says_of_claims() -> None:
+    # a service that logs no `job.claimed` line (or logs claims in batches)
+    events = [_event("job.requeued", "j1", "w1", 1), _event("job.completed", "j1", "w2", 1)]
+
+    writes = writes_from_events(events, {"j1"}, claims=[("j1", "w1", 1), ("j1", "w2", 2), ("j1", "w9", 3)])
+
+    assert [(w.worker, w.attempt, w.outcome) for w in writes] == [
+        ("w1", 1, "requeued"),
+        ("w2", 2, "completed"),
+    ]
