@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             print(f"replay: {replay_command(settings, tuple(nemeses))}")
             return 0
+        if deployed:
+            for flag, given in (
+                ("--db", arguments.db != "auto"),
+                ("--migrations", arguments.migrations),
+                ("--service-pythonpath", arguments.service_pythonpath),
+            ):
+                if given:
+                    raise ChaosSettingsError(flag, "is for the local stack; a deployed target runs its own")
         target: ChaosTarget = _deployed(arguments) if deployed else _local(arguments, settings)
         folder = _output_folder(arguments.out)
     except (ChaosSettingsError, HarnessSetupError) as error:

@@ -108,3 +108,13 @@ def test_a_deployed_target_refuses_kills_with_the_reason_before_running(
     assert "this target cannot do kill (the target's workers are not processes this run started)" in error
     assert "faults (no fake DeepSeek under the harness's control" in error
     assert not out.exists()
+
+
+def test_local_stack_options_are_refused_for_a_deployed_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = _env_file(tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    with pytest.raises(SystemExit) as exited:
+        main(["--env-file", str(env), "--migrations", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert exited.value.code == 2
+    assert "--migrations: is for the local stack" in capsys.readouterr().err
