@@ -6,6 +6,7 @@ Scenarios import only what is listed here (`from harness import ...`); the test
 
 from __future__ import annotations
 
+from harness.chaos import NEMESES, ChaosOutcome
 from harness.checkers import DbSnapshot, all_invariants
 from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
@@ -23,9 +24,11 @@ from pgcaller import Caller, as_caller
 
 __all__ = [
     "DEFAULT_JOB_INPUT",
+    "NEMESES",
     "TERMINAL_STATUSES",
     "Backoff",
     "Caller",
+    "ChaosOutcome",
     "DbSnapshot",
     "History",
     "IsolatedStack",

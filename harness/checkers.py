@@ -5,9 +5,14 @@ Each checker looks at the recorded operations (`harness.history.Op`) and a snaps
 with `valid` True, False or "unknown". `compose` runs several and merges their verdicts with
 Jepsen's priority false > unknown > true; a checker that crashes yields "unknown".
 
-History conventions the checkers read: an `ok` operation with `f == "create"` whose value
-holds the job id (`jobId`, `job_id` or `id`); an `ok` operation with `f == "claim"` whose
-value is the claimed row (`id`, `retry_count`, `max_retries`).
+History conventions the checkers read (docs/decisions.md D35, H19): an `ok` operation with
+`f == "create"` whose value holds the job id (`jobId`, `job_id` or `id`, also under `body`);
+an `ok` operation with `f == "claim"` whose value is the claimed row (`id`, `retry_count`,
+`max_retries`); `ok`/`fail` operations with `f == "write"` for an attempt's result the
+service wrote or had refused (`id`, `attempt`, `outcome`, `retry_count` after it); and
+observations of a job's status: the `ok` completions of `read`, `cancel` and `create` (`id`
+or `jobId`, `status`) and of `observe` (`rows`: a list of `{id, status}`), each observed
+at some moment between its invocation and its completion.
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ def _job_id(value: object) -> str | None:
         for key in ("jobId", "job_id", "id"):
             if value.get(key) is not None:
                 return str(value[key])
+        if isinstance(value.get("body"), Mapping):  # as `PlanJobs.create` records the answer
+            return _job_id(value["body"])
     return None
 
 
@@ -123,6 +130,139 @@ class TerminalWithinBound:
         unknowns = {"no_timestamps": no_timestamps}
         details = {"bound_seconds": self.bound_seconds, "jobs": len(jobs), **failures, **unknowns}
         return CheckResult(_verdict(failures, unknowns), details)
+
+
+@dataclass(frozen=True)
+class NoLostJobs:
+    """Every job the target acknowledged (an `ok` create's job id) is in the database, and every
+    job there reached a terminal status (whenever: the run's settle phase bounds the wait)."""
+
+    name: ClassVar[str] = "no_lost_jobs"
+
+    def check(self, history: Sequence[Op], db: DbSnapshot) -> CheckResult:
+        jobs = db.job_snapshots()
+        acknowledged = {_job_id(op.value) for op in _ok(history, "create")} - {None}
+        failures: dict[str, list[Any]] = {
+            "missing_from_db": sorted(str(job_id) for job_id in acknowledged - {job.id for job in jobs}),
+            "not_terminal": [
+                {"job_id": job.id, "status": job.status, "retry_count": job.retry_count}
+                for job in jobs
+                if job.status not in TERMINAL_STATUSES
+            ],
+        }
+        details = {"acknowledged": len(acknowledged), "jobs": len(jobs), **failures}
+        return CheckResult(_verdict(failures, {}), details)
+
+
+@dataclass(frozen=True)
+class _Observation:
+    """A job seen in `status` at some moment between `start` and `end` (history times)."""
+
+    job_id: str
+    status: str
+    start: float
+    end: float
+
+
+OBSERVING_FUNCTIONS = frozenset({"read", "cancel", "create", "observe"})
+
+
+def _seen(value: object) -> list[tuple[str, str]]:
+    """(job id, status) pairs an observing operation's value holds."""
+    if isinstance(value, Mapping) and isinstance(value.get("rows"), list):
+        return [pair for row in value["rows"] for pair in _seen(row)]
+    job_id = _job_id(value)
+    if job_id is None or not isinstance(value, Mapping) or not isinstance(value.get("status"), str):
+        return []
+    return [(job_id, value["status"])]
+
+
+def _observations(history: Sequence[Op], db: DbSnapshot) -> list[_Observation]:
+    """Every status observation: completions paired with their invocation by process (an
+    `ok` without one is an instant), then the final rows after everything."""
+    invoked: dict[int | str, Op] = {}
+    seen: list[_Observation] = []
+    for op in history:
+        if op.type == "invoke":
+            invoked[op.process] = op
+            continue
+        invocation = invoked.get(op.process)
+        start = op.time
+        if invocation is not None and invocation.f == op.f:
+            start = invoked.pop(op.process).time
+        if op.type == "ok" and op.f in OBSERVING_FUNCTIONS:
+            seen.extend(_Observation(job, status, start, op.time) for job, status in _seen(op.value))
+    after = float("inf")
+    seen.extend(_Observation(job.id, job.status, after, after) for job in db.job_snapshots())
+    return seen
+
+
+@dataclass(frozen=True)
+class LateWritesRefused:
+    """No late write was accepted: every accepted result belongs to the attempt it claims (a
+    completion leaves `retry_count` = attempt - 1, a failure = attempt), and no job seen in a
+    terminal status was seen in another status later. Refused writes are counted."""
+
+    name: ClassVar[str] = "late_writes_refused"
+
+    def check(self, history: Sequence[Op], db: DbSnapshot) -> CheckResult:
+        writes = [op for op in history if op.f == "write" and op.type in ("ok", "fail")]
+        accepted_late: list[dict[str, Any]] = []
+        unjudged: list[dict[str, Any]] = []
+        for op in writes:
+            if op.type != "ok":
+                continue
+            value = op.value if isinstance(op.value, Mapping) else {}
+            attempt, after, outcome = value.get("attempt"), value.get("retry_count"), value.get("outcome")
+            if not isinstance(attempt, int) or not isinstance(after, int) or outcome is None:
+                unjudged.append({"op": op.index, "reason": "no attempt, retry_count or outcome"})
+                continue
+            expected = attempt - 1 if outcome == "completed" else attempt
+            if after != expected:
+                accepted_late.append(
+                    {
+                        "job_id": _job_id(value),
+                        "worker": value.get("worker"),
+                        "attempt": attempt,
+                        "outcome": outcome,
+                        "retry_count_after": after,
+                    }
+                )
+        failures: dict[str, list[Any]] = {
+            "accepted_late": accepted_late,
+            "terminal_overwritten": _terminal_overwritten(_observations(history, db)),
+        }
+        unknowns: dict[str, list[Any]] = {"unjudged_writes": unjudged}
+        if not writes:
+            unknowns["no_write_records"] = ["no `write` operations: the service's results were not recorded"]
+        details = {
+            "writes_accepted": sum(op.type == "ok" for op in writes),
+            "writes_refused": sum(op.type == "fail" for op in writes),
+            **failures,
+            **unknowns,
+        }
+        return CheckResult(_verdict(failures, unknowns), details)
+
+
+def _terminal_overwritten(observations: Iterable[_Observation]) -> list[dict[str, Any]]:
+    """Jobs seen in two terminal statuses, or active after a terminal status was seen."""
+    by_job: defaultdict[str, list[_Observation]] = defaultdict(list)
+    for observation in observations:
+        by_job[observation.job_id].append(observation)
+    overwritten: list[dict[str, Any]] = []
+    for job_id, seen in sorted(by_job.items()):
+        terminal = [s for s in seen if s.status in TERMINAL_STATUSES]
+        if not terminal:
+            continue
+        statuses = sorted({s.status for s in terminal})
+        if len(statuses) > 1:
+            overwritten.append({"job_id": job_id, "terminal_statuses": statuses})
+            continue
+        first_end = min(s.end for s in terminal)
+        later = [s.status for s in seen if s.status not in TERMINAL_STATUSES and s.start > first_end]
+        if later:
+            overwritten.append({"job_id": job_id, "terminal_status": statuses[0], "then": sorted(set(later))})
+    return overwritten
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ pytest_plugins = [
     "harness.fixtures.schema",
     "harness.fixtures.service",
     "harness.fixtures.stacks",
+    "harness.fixtures.chaos",
 ]
 
 WORKERINPUT_DATABASE = "plan_conformance_database"

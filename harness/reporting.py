@@ -1,9 +1,11 @@
 """The run's reports: `reports/<run>/{junit.xml, results.json, report.html}` and `reports/latest`.
 
 Registered in the controlling process only (with xdist, workers' reports arrive here).
-Scenarios add job timelines, estimator samples and checker verdicts as user properties
-(`record_job_outcome`, `record_check`); the terminal summary prints the conformance
-matrix. Every file passes through the redactor: no key, token or password is written.
+Scenarios add job timelines, estimator samples, checker verdicts and chaos runs as user
+properties (`record_job_outcome`, `record_check`, `record_chaos`); a chaos run's folder
+(its history, schedule, figures and logs, on this machine) is copied to
+`reports/<run>/chaos-<n>/`. The terminal summary prints the conformance matrix. Every file
+passes through the redactor: no key, token or password is written.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from harness.report import (
     skip_summary,
     write_report,
 )
-from harness.report.model import Outcome
+from harness.report.model import ChaosSummary, Outcome
 
 TIMELINE_PROPERTY = "plan_job_timeline"
 DURATION_PROPERTY = "plan_job_duration"
 CHECK_PROPERTY = "conformance_check"
+CHAOS_PROPERTY = "chaos_run"
 
 
 def record_job_outcome(node: pytest.Item, outcome: PollOutcome) -> None:
@@ -61,6 +64,12 @@ def record_check(node: pytest.Item, composed: CheckResult) -> None:
     """Attach a composed checker verdict (Jepsen-style) to the test."""
     summaries = [summary.model_dump(mode="json") for summary in CheckSummary.from_composed(composed)]
     node.user_properties.append((CHECK_PROPERTY, json.dumps(summaries, default=str)))
+
+
+def record_chaos(node: pytest.Item, summary: ChaosSummary, folder: Path) -> None:
+    """Attach a chaos run's summary, and where its folder is, to the test."""
+    payload = {"summary": summary.model_dump(mode="json"), "folder": str(folder)}
+    node.user_properties.append((CHAOS_PROPERTY, json.dumps(payload)))
 
 
 def new_run_id() -> str:
@@ -95,6 +104,7 @@ class ConformanceReporter:
         self.scenarios: dict[str, ScenarioResult] = {}
         self.jobs: list[JobTimeline] = []
         self.checks: list[CheckSummary] = []
+        self.chaos: list[tuple[ChaosSummary, Path]] = []
         self.estimator = DurationEstimator()
         self.run_dir: Path | None = None
         self.junit_path = report_dir / run_id / "junit.xml"
@@ -124,6 +134,15 @@ class ConformanceReporter:
                 self.estimator.record(sample["features"], float(sample["seconds"]))
             elif name == CHECK_PROPERTY:
                 self.checks.extend(CheckSummary.model_validate(item) for item in json.loads(str(value)))
+            elif name == CHAOS_PROPERTY:
+                payload = json.loads(str(value))
+                summary = ChaosSummary.model_validate(payload["summary"])
+                folder_name = f"chaos-{len(self.chaos) + 1}"
+                if summary.history_file:
+                    summary = summary.model_copy(
+                        update={"history_file": f"{folder_name}/{summary.history_file}"}
+                    )
+                self.chaos.append((summary, Path(payload["folder"])))
 
     def _redact(self, report: pytest.TestReport) -> None:
         """Scrub failure text and captured output before the terminal, junit.xml or the
@@ -157,8 +176,11 @@ class ConformanceReporter:
             jobs=self.jobs,
             checks=self.checks,
             estimator=self.estimator.suggestion().as_dict() if self.estimator.samples else None,
+            chaos=[summary for summary, _ in self.chaos],
         )
         self.run_dir = write_report(results, self.report_dir, self.redactor)
+        for number, (_, folder) in enumerate(self.chaos, start=1):
+            copy_chaos_folder(folder, self.run_dir / f"chaos-{number}", self.redactor)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.scenarios:
@@ -176,6 +198,17 @@ class ConformanceReporter:
     def pytest_unconfigure(self) -> None:
         if self.junit_path.exists():
             redact_file(self.junit_path, self.redactor)
+
+
+def copy_chaos_folder(source: Path, target: Path, redactor: Redactor) -> None:
+    """A chaos run's files (already redacted by the run) into the report, scrubbed once more."""
+    if not source.is_dir():
+        return
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(redactor.text(path.read_text(errors="replace")), encoding="utf-8")
 
 
 def _outcome(report: pytest.TestReport) -> Outcome | None:

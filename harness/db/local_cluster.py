@@ -4,8 +4,11 @@ Used by the `embedded` and `system` providers. The cluster lives in a fresh dire
 under `<tmp>/plan-conformance-pg/` (which must belong to this user alone); it listens on
 127.0.0.1 and a free port only, with a random superuser password (scram: other local
 accounts get nothing), and with durability switched off (a test database needs speed,
-not crash safety). As root, the server runs as an unprivileged user (`postgres` if it
-exists, else `nobody`), because PostgreSQL refuses to run as root.
+not crash safety) unless it is asked to be `durable` (a chaos run that restarts it with
+an immediate shutdown: fsync, synchronous_commit and full_page_writes on, so every commit
+the server acknowledged survives; see docs/chaos.md). As root, the server runs as an
+unprivileged user (`postgres` if it exists, else `nobody`), because PostgreSQL refuses to
+run as root.
 
 Nothing is left behind: `stop()` shuts the server down and deletes the directory; the
 postmaster gets SIGQUIT if the harness process dies first (PR_SET_PDEATHSIG); and each
@@ -47,6 +50,15 @@ SERVER_SETTINGS = {
     "shared_buffers": "128MB",
     "log_min_messages": "warning",
     "log_min_error_statement": "panic",
+}
+
+# What a durable cluster changes: an acknowledged commit is on disk before the answer; and
+# frequent checkpoints, so the crash recovery after an immediate restart stays short.
+DURABLE_SETTINGS = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "checkpoint_timeout": "30s",
 }
 
 _PR_SET_PDEATHSIG = 1
@@ -139,14 +151,21 @@ def sweep_abandoned_clusters(root: Path = CLUSTERS_ROOT) -> list[Path]:
 
 @dataclass
 class LocalCluster:
-    """One cluster: `start()` returns when it accepts connections; `stop()` removes it all."""
+    """One cluster: `start()` returns when it accepts connections; `stop()` removes it all;
+    `restart()` stops it as a crash would and starts it again on the same port."""
 
     binaries: ServerBinaries
     root: Path = CLUSTERS_ROOT
+    durable: bool = False
     directory: Path | None = None
     port: int | None = None
     password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _launch_as: tuple[ServerBinaries, str | None] | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {**SERVER_SETTINGS, **(DURABLE_SETTINGS if self.durable else {})}
 
     def start(self, *, ready_timeout: float = 30.0) -> None:
         prepare_root(self.root)
@@ -171,10 +190,29 @@ class LocalCluster:
             os.chown(self.directory, entry.pw_uid, entry.pw_gid)
         try:
             self._initdb(binaries, data_dir, os_user)
-            self._launch(binaries, data_dir, os_user, ready_timeout)
+            self._launch_as = (binaries, os_user)
+            self.port = free_loopback_port()
+            self._launch(ready_timeout)
         except BaseException:
             self.stop()
             raise
+
+    def restart(self, *, ready_timeout: float | None = 30.0) -> None:
+        """An immediate shutdown (SIGQUIT: no checkpoint, crash recovery at the next start),
+        then the same cluster on the same port; with `ready_timeout` None it returns once the
+        new server runs, before it accepts connections. The thread that calls it must outlive
+        the server (PR_SET_PDEATHSIG follows the thread that started it)."""
+        if self._process is None or self._launch_as is None or self.directory is None:
+            raise ProvisioningError("restart() needs a cluster that start() started")
+        process, self._process = self._process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._launch(ready_timeout)
 
     def _initdb(self, binaries: ServerBinaries, data_dir: Path, os_user: str | None) -> None:
         assert self.directory is not None
@@ -207,11 +245,10 @@ class LocalCluster:
                 f"{result.returncode}: {(result.stderr or result.stdout).strip()[-800:]}"
             )
 
-    def _launch(
-        self, binaries: ServerBinaries, data_dir: Path, os_user: str | None, ready_timeout: float
-    ) -> None:
-        assert self.directory is not None
-        self.port = free_loopback_port()
+    def _launch(self, ready_timeout: float | None) -> None:
+        assert self.directory is not None and self._launch_as is not None and self.port is not None
+        binaries, os_user = self._launch_as
+        data_dir = self.directory / "data"
         command = [
             str(binaries.program("postgres")),
             "-D",
@@ -223,10 +260,10 @@ class LocalCluster:
             "-k",
             str(self.directory),
         ]
-        for name, value in SERVER_SETTINGS.items():
+        for name, value in self.settings.items():
             command += ["-c", f"{name}={value}"]
         log_path = self.directory / "server.log"
-        with open(log_path, "wb") as log:
+        with open(log_path, "ab") as log:
             self._process = subprocess.Popen(
                 command,
                 user=os_user,
@@ -236,6 +273,8 @@ class LocalCluster:
                 preexec_fn=_die_with_parent,
                 start_new_session=True,
             )
+        if ready_timeout is None:
+            return
         deadline = time.monotonic() + ready_timeout
         while True:
             if self._process.poll() is not None:

@@ -34,11 +34,13 @@ DEFAULT_CONTAINER_IMAGE = "postgres:16-alpine"
 
 @dataclass(frozen=True)
 class DatabaseRequest:
-    """What the user asked for with --db / --db-image / DATABASE_URL."""
+    """What the user asked for with --db / --db-image / DATABASE_URL; `durable`: a server
+    the run starts keeps every acknowledged commit across a crash (a chaos run restarts it)."""
 
     spec: str = "auto"
     image: str = DEFAULT_CONTAINER_IMAGE
     environment_dsn: str | None = None
+    durable: bool = False
 
     def __post_init__(self) -> None:
         if self.spec not in PROVIDER_NAMES and not looks_like_dsn(self.spec):
@@ -84,9 +86,9 @@ def server_version(conninfo: Mapping[str, Any]) -> str:
     return str(row[0]).split(" ")[0]
 
 
-def start_local(binaries: ServerBinaries, provider: str) -> PostgresServer:
+def start_local(binaries: ServerBinaries, provider: str, *, durable: bool = False) -> PostgresServer:
     started = time.perf_counter()
-    cluster = LocalCluster(binaries)
+    cluster = LocalCluster(binaries, durable=durable)
     cluster.start()
     conninfo = {"host": "127.0.0.1", "port": cluster.port, "user": SUPERUSER, "password": cluster.password}
     try:
@@ -104,15 +106,16 @@ def start_local(binaries: ServerBinaries, provider: str) -> PostgresServer:
         startup_seconds=time.perf_counter() - started,
         owns_server=True,
         stop=cluster.stop,
+        restart=lambda: cluster.restart(ready_timeout=None),
     )
 
 
-def start_embedded() -> PostgresServer:
-    return start_local(embedded_binaries(), "embedded")
+def start_embedded(*, durable: bool = False) -> PostgresServer:
+    return start_local(embedded_binaries(), "embedded", durable=durable)
 
 
-def start_system() -> PostgresServer:
-    return start_local(system_binaries(), "system")
+def start_system(*, durable: bool = False) -> PostgresServer:
+    return start_local(system_binaries(), "system", durable=durable)
 
 
 def docker_engine_problem() -> str | None:
@@ -205,8 +208,8 @@ def provision(request: DatabaseRequest) -> PostgresServer:
     if looks_like_dsn(request.spec):
         return attach_dsn(request.spec)
     starters: dict[str, Callable[[], PostgresServer]] = {
-        "embedded": start_embedded,
-        "system": start_system,
+        "embedded": lambda: start_embedded(durable=request.durable),
+        "system": lambda: start_system(durable=request.durable),
         "testcontainers": lambda: start_testcontainers(request.image),
     }
     if request.spec != "auto":

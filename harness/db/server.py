@@ -14,7 +14,9 @@ class PostgresServer:
     """A server the run may create and drop databases on, as a superuser (or CREATEDB role).
 
     `conninfo` holds everything but the database name; `stop` ends what the provider
-    started (a no-op for a DSN to an existing server).
+    started (a no-op for a DSN to an existing server); `restart`, where the run can, stops
+    the server as a crash would and starts it again at the same address, returning before it
+    accepts connections again (None where the run cannot).
     """
 
     provider: str
@@ -23,6 +25,7 @@ class PostgresServer:
     startup_seconds: float
     owns_server: bool
     stop: Callable[[], None] = field(compare=False, repr=False)
+    restart: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     def dsn(self, dbname: str) -> str:
         return make_conninfo("", **{**self.conninfo, "dbname": dbname})

@@ -6,6 +6,9 @@ from __future__ import annotations
 from harness.report.html import render_html
 from harness.report.model import (
     OUTCOMES,
+    ChaosFigures,
+    ChaosPoint,
+    ChaosSummary,
     CheckSummary,
     JobTimeline,
     JobTransition,
@@ -27,6 +30,9 @@ from harness.report.writer import point_latest, read_results, redact_file, write
 
 __all__ = [
     "OUTCOMES",
+    "ChaosFigures",
+    "ChaosPoint",
+    "ChaosSummary",
     "CheckSummary",
     "ConformanceMatrix",
     "ErrorCodeRow",

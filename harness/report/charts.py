@@ -1,4 +1,5 @@
-"""Inline SVG charts for the HTML report: a duration histogram and job timelines."""
+"""Inline SVG charts for the HTML report: a duration histogram, job timelines and a chaos
+run's timeline with its nemesis bands."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from harness.report.model import JobTimeline
+from harness.report.model import ChaosSummary, JobTimeline, NemesisBand
 
 STATUS_COLOURS = {
     "pending": "#94a3b8",
@@ -98,6 +99,125 @@ def timeline_svg(jobs: Sequence[JobTimeline], width: int = 760) -> str:
         parts.append(
             f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{x + 14}" y="{legend_y}">{status}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+NEMESIS_COLOURS = {
+    "kill": "#dc2626",
+    "pause": "#d97706",
+    "db-restart": "#7c3aed",
+    "fake-restart": "#0891b2",
+    "faults": "#db2777",
+}
+_TERMINAL_COLOURS = (("completed", "#16a34a"), ("failed", "#dc2626"), ("cancelled", "#d97706"))
+
+
+def _tick_step(span: float) -> float:
+    """A round step giving 4 to 10 ticks over `span` seconds."""
+    for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600):
+        if span / step <= 10:
+            return step
+    return span / 10
+
+
+def _lane(band: NemesisBand) -> str:
+    """One lane per worker for kills and pauses, one per kind otherwise."""
+    if band.kind in ("kill", "pause"):
+        return band.label.replace(" worker ", " w")
+    return band.kind
+
+
+def _lane_order(lane: str) -> tuple[int, str]:
+    kind = lane.split(" ", 1)[0]
+    order = list(NEMESIS_COLOURS)
+    return (order.index(kind) if kind in order else len(order), lane)
+
+
+def chaos_timeline_svg(summary: ChaosSummary, width: int = 900) -> str:
+    """The nemesis' faults as bands in one lane per kind (and faintly across the jobs plot),
+    over the jobs active (line) and those ending per bucket (stacked bars), on one time axis."""
+    end = max([summary.ended_at_s, *(band.end_s for band in summary.bands), 0.0])
+    if end <= 0:
+        return ""
+    lanes = sorted({_lane(band) for band in summary.bands}, key=_lane_order)
+    left, right, lane_h, plot_h, top = 110, 20, 16, 170, 8
+    plot_w = width - left - right
+    plot_top = top + lane_h * len(lanes) + 10
+    height = plot_top + plot_h + 56
+    scale = plot_w / end
+
+    def x(seconds: float) -> float:
+        return left + max(0.0, min(seconds, end)) * scale
+
+    label = f"chaos timeline of {summary.name}: {len(summary.bands)} nemesis bands over {end:.0f} s"
+    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(label)}">']
+    for row, lane in enumerate(lanes):
+        y = top + row * lane_h
+        parts.append(f'<text x="0" y="{y + 11}">{escape(lane)}</text>')
+    for band in summary.bands:
+        colour = NEMESIS_COLOURS.get(band.kind, _OTHER_COLOUR)
+        x0, band_w = x(band.start_s), max(x(band.end_s) - x(band.start_s), 2.0)
+        tip = f"{band.label}: {band.start_s:.2f} s to {band.end_s:.2f} s"
+        y = top + lanes.index(_lane(band)) * lane_h
+        parts.append(
+            f'<rect class="band" x="{x0:.1f}" y="{y + 2}" width="{band_w:.1f}" height="{lane_h - 4}" '
+            f'fill="{colour}"><title>{escape(tip)}</title></rect>'
+        )
+        parts.append(
+            f'<rect class="stripe" x="{x0:.1f}" y="{plot_top}" width="{band_w:.1f}" height="{plot_h}" '
+            f'fill="{colour}" fill-opacity="0.06"/>'
+        )
+    base = plot_top + plot_h
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#334155"/>')
+    points = summary.series
+    peak = max([p.active for p in points] + [p.completed + p.failed + p.cancelled for p in points] + [1])
+    if points:
+        step = points[1].at_s - points[0].at_s if len(points) > 1 else end
+        bar_w = max(step * scale - 1, 1.0)
+        for point in points:
+            y = base
+            for status, colour in _TERMINAL_COLOURS:
+                count = getattr(point, status)
+                if not count:
+                    continue
+                bar_h = plot_h * count / peak
+                y -= bar_h
+                parts.append(
+                    f'<rect class="ended" x="{x(point.at_s):.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                    f'height="{bar_h:.1f}" fill="{colour}" fill-opacity="0.7">'
+                    f"<title>{count} {status} at {point.at_s:.1f} s</title></rect>"
+                )
+        line = " ".join(f"{x(p.at_s):.1f},{base - plot_h * p.active / peak:.1f}" for p in points)
+        parts.append(
+            f'<polyline class="active" points="{line}" fill="none" stroke="#1d4ed8" stroke-width="2"/>'
+        )
+    parts.append(f'<text x="{left - 6}" y="{plot_top + 10}" text-anchor="end">{peak}</text>')
+    parts.append(f'<text x="{left - 6}" y="{base}" text-anchor="end">0</text>')
+    if summary.nemesis_stopped_at_s is not None:
+        stop_x = x(summary.nemesis_stopped_at_s)
+        anchor, text_x = ("end", stop_x - 4) if stop_x > left + plot_w * 0.7 else ("start", stop_x + 4)
+        parts.append(
+            f'<line class="heal" x1="{stop_x:.1f}" y1="{top}" x2="{stop_x:.1f}" y2="{base}" '
+            'stroke="#0f172a" stroke-dasharray="4 3"/>'
+            f'<text x="{text_x:.1f}" y="{plot_top + 10}" text-anchor="{anchor}">nemesis stops</text>'
+        )
+    tick = _tick_step(end)
+    at = 0.0
+    while at <= end + 1e-9:
+        parts.append(f'<text x="{x(at):.1f}" y="{base + 14}" text-anchor="middle">{_number(at)}</text>')
+        at += tick
+    parts.append(
+        f'<text x="{left + plot_w}" y="{base + 28}" text-anchor="end">seconds since the run began</text>'
+    )
+    legend_y = height - 6
+    legend = [("jobs active", "#1d4ed8"), *_TERMINAL_COLOURS]
+    for index, (name, colour) in enumerate(legend):
+        lx = left + index * 120
+        parts.append(
+            f'<rect x="{lx}" y="{legend_y - 10}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{lx + 14}" y="{legend_y}">{escape(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

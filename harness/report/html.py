@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from harness.report.charts import MAX_TIMELINE_JOBS, histogram_svg, timeline_svg
-from harness.report.model import RunResults
+from harness.report.charts import MAX_TIMELINE_JOBS, chaos_timeline_svg, histogram_svg, timeline_svg
+from harness.report.model import ChaosSummary, RunResults
 from harness.report.summary import conformance_matrix, error_code_rows
 
 _CSS = """
@@ -16,7 +16,7 @@ h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #cbd
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cbd5e1;padding:3px 8px}
 th{background:#f1f5f9;text-align:left}td.n{text-align:right}
 .passed{background:#dcfce7}.failed,.error,.false{background:#fee2e2}
-.skipped,.unknown{background:#fef9c3}.xfailed,.xpassed{background:#e0e7ff}
+.skipped,.unknown{background:#fef9c3}.true{background:#dcfce7}h3{font-size:15px;margin-top:18px}.xfailed,.xpassed{background:#e0e7ff}
 .muted{color:#64748b}svg text{font:11px system-ui,sans-serif}pre{white-space:pre-wrap;margin:0}
 """
 
@@ -101,6 +101,79 @@ def _estimator(results: RunResults) -> str:
     return _table(["setting", "suggested"], rows)
 
 
+_VIOLATIONS = (
+    ("lost_jobs", "lost jobs (acknowledged but missing, or never terminal)"),
+    ("double_claims", "double claims (one attempt claimed twice)"),
+    ("claims_over_limit", "claims over max_retries"),
+    ("late_writes_accepted", "late writes accepted"),
+    ("invalid_plans_saved", "invalid plans saved"),
+    ("undocumented_error_codes", "undocumented error codes"),
+    ("other_violations", "other invariants broken"),
+)
+_MEASURED = (
+    ("late_writes_refused", "late writes refused (job.result_dropped)"),
+    ("job_requests", "create-plan-job requests"),
+    ("jobs_created", "jobs"),
+    ("jobs_completed", "completed"),
+    ("jobs_failed", "failed"),
+    ("jobs_cancelled", "cancelled"),
+    ("claims_seen", "claims"),
+    ("active_when_nemesis_stopped", "jobs active when the nemesis stopped"),
+    ("time_to_terminal_p50_s", "time to terminal after the nemesis stopped, p50 (s)"),
+    ("time_to_terminal_p99_s", "p99 (s)"),
+    ("time_to_terminal_max_s", "max (s)"),
+)
+
+
+def _chaos_run(summary: ChaosSummary) -> str:
+    figures = summary.figures
+    verdict = str(summary.valid).lower()
+    facts = [
+        ["target", escape(summary.target)],
+        ["seed", str(summary.seed)],
+        ["duration", f"{summary.duration_s:g} s (nemesis stopped at {summary.nemesis_stopped_at_s} s)"],
+        ["nemeses", escape(", ".join(summary.nemeses) or "none")],
+        *(
+            [f"left out: {escape(name)}", escape(reason)]
+            for name, reason in sorted(summary.refused_nemeses.items())
+        ),
+        [
+            "nemesis events",
+            escape(", ".join(f"{n} {kind}" for kind, n in figures.nemesis_events.items()) or "none"),
+        ],
+        ["replay", f"<code>{escape(summary.replay)}</code>"],
+    ]
+    if summary.history_file:
+        facts.append(
+            ["history (JSON lines, beside this report)", f"<code>{escape(summary.history_file)}</code>"]
+        )
+    violations = [
+        [
+            escape(label),
+            f'<span class="{"false" if getattr(figures, key) else "true"}">{getattr(figures, key)}</span>',
+        ]
+        for key, label in _VIOLATIONS
+    ]
+    measured = [
+        [escape(label), "-" if getattr(figures, key) is None else escape(str(getattr(figures, key)))]
+        for key, label in _MEASURED
+    ]
+    return "".join(
+        [
+            f'<h3>{escape(summary.name)}: <span class="{verdict}">valid={escape(str(summary.valid))}</span>, '
+            f"{figures.violations} violations</h3>",
+            _table(["", ""], facts, raw=True),
+            chaos_timeline_svg(summary),
+            _table(["violation", "count"], violations, raw=True),
+            _table(["measured", "value"], measured, raw=True),
+        ]
+    )
+
+
+def _chaos(results: RunResults) -> str:
+    return "".join(_chaos_run(summary) for summary in results.chaos)
+
+
 def render_html(results: RunResults) -> str:
     """The whole report as one HTML document."""
     durations = [job.duration_seconds for job in results.jobs if job.duration_seconds is not None]
@@ -123,6 +196,7 @@ def render_html(results: RunResults) -> str:
                 _scenarios_with(results, {"skipped", "xfailed"}),
                 "nothing skipped",
             ),
+            _section("Chaos", _chaos(results), "") if results.chaos else "",
             _section("Invariants", _checks(results), "no invariant checks ran"),
             _section("Error codes", _error_codes(results), ""),
             _section("Job timelines", _timelines(results), "no jobs were polled"),

@@ -89,6 +89,81 @@ class CheckSummary(_Record):
         return summaries
 
 
+class NemesisBand(_Record):
+    """A fault the nemesis held from `start_s` to `end_s` (seconds since the chaos run began)."""
+
+    kind: str
+    label: str
+    start_s: float
+    end_s: float
+
+
+class ChaosPoint(_Record):
+    """The jobs of a chaos run in one time bucket: active at its start, and how many reached
+    each terminal status in it (as the run saw them)."""
+
+    at_s: float
+    active: int
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+class ChaosFigures(_Record):
+    """What a chaos run counts (docs/chaos.md): the violations, then what it measured."""
+
+    lost_jobs: int = 0
+    double_claims: int = 0
+    claims_over_limit: int = 0
+    late_writes_accepted: int = 0
+    late_writes_refused: int = 0
+    invalid_plans_saved: int = 0
+    undocumented_error_codes: int = 0
+    other_violations: int = 0
+    job_requests: int = 0
+    jobs_created: int = 0
+    jobs_completed: int = 0
+    jobs_failed: int = 0
+    jobs_cancelled: int = 0
+    claims_seen: int = 0
+    active_when_nemesis_stopped: int = 0
+    time_to_terminal_p50_s: float | None = None
+    time_to_terminal_p99_s: float | None = None
+    time_to_terminal_max_s: float | None = None
+    nemesis_events: dict[str, int] = {}
+
+    @property
+    def violations(self) -> int:
+        return (
+            self.lost_jobs
+            + self.double_claims
+            + self.claims_over_limit
+            + self.late_writes_accepted
+            + self.invalid_plans_saved
+            + self.undocumented_error_codes
+            + self.other_violations
+        )
+
+
+class ChaosSummary(_Record):
+    """One chaos run (`plan-chaos`, or a chaos scenario): figures, verdict and its timeline."""
+
+    name: str
+    target: str
+    seed: int
+    duration_s: float
+    nemeses: list[str]
+    refused_nemeses: dict[str, str] = {}
+    valid: bool | Literal["unknown"]
+    figures: ChaosFigures
+    bands: list[NemesisBand] = []
+    series: list[ChaosPoint] = []
+    nemesis_stopped_at_s: float | None = None
+    ended_at_s: float = 0.0
+    replay: str = ""
+    history_file: str | None = Field(default=None, description="the history, relative to the report")
+
+
 class RunResults(_Record):
     """Everything a run reports. `estimator` is `EstimatorSuggestion.as_dict()`."""
 
@@ -102,6 +177,7 @@ class RunResults(_Record):
     jobs: list[JobTimeline] = []
     checks: list[CheckSummary] = []
     estimator: dict[str, Any] | None = None
+    chaos: list[ChaosSummary] = []
 
     @field_validator("run_id")
     @classmethod

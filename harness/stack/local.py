@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fake_llm.control import FakeLLMControl
 from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
@@ -27,6 +28,8 @@ from harness.edge import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
 from harness.stack.process import ServerProcess
 from harness.stack.secrets import RunSecrets, mint_api_keys
 
+FAKE_READY = "fake-llm serving on"
+SERVICE_READY = "plan-reference serving"
 # What the local stack's service runs with (scenarios may override per isolated stack).
 SERVICE_DEFAULTS: Mapping[str, str] = {
     "INTERNAL_TIMEOUT_MS": "1500",
@@ -97,16 +100,35 @@ class LocalStack:
         """A control client of this stack's fake."""
         return FakeLLMControl(self.fake_url, admin_token=self.secrets.fake_admin_token)
 
-    def start(self) -> None:
-        self.keys = mint_api_keys(self.secrets.jwt_secret)
-        self.fake = ServerProcess(
+    def _fake_process(self, port: int, log_name: str) -> ServerProcess:
+        return ServerProcess(
             "fake-llm",
-            [sys.executable, "-m", "fake_llm.cli", "serve", "--port", "0", "--seed", str(self.seed)],
+            [sys.executable, "-m", "fake_llm.cli", "serve", "--port", str(port), "--seed", str(self.seed)],
             # secrets through the environment, never on a command line
             env={API_KEYS_ENV: self.secrets.deepseek_api_key, ADMIN_TOKEN_ENV: self.secrets.fake_admin_token},
-            log_path=self.workdir / "fake-llm.log",
+            log_path=self.workdir / log_name,
         )
-        self.fake.start(ready_pattern="fake-llm serving on")
+
+    def restart_fake(self, *, log_name: str, wait: bool = True) -> ServerProcess:
+        """Kill the fake (SIGKILL) and start a new one on the same port, where the service's
+        DEEPSEEK_BASE_URL points; it starts with no rules and an empty journal. With `wait`
+        False it returns once the process is started (`wait_ready(ready_pattern=FAKE_READY)`)."""
+        assert self.fake is not None
+        url = self.fake.url
+        port = urlsplit(url).port
+        assert port is not None
+        self.fake.kill()
+        self.fake = self._fake_process(port, log_name)
+        self.fake.url = url
+        self.fake.spawn()
+        if wait:
+            self.fake.wait_ready(ready_pattern=FAKE_READY)
+        return self.fake
+
+    def start(self) -> None:
+        self.keys = mint_api_keys(self.secrets.jwt_secret)
+        self.fake = self._fake_process(0, "fake-llm.log")
+        self.fake.start(ready_pattern=FAKE_READY)
         try:
             if self.functions is None:
                 self.service = self.start_service(self.service_overrides, log_name="plan-reference.log")
@@ -171,13 +193,20 @@ class LocalStack:
 
     def start_service(self, overrides: Mapping[str, str], *, log_name: str) -> ServerProcess:
         """Another reference service process on this stack's database and fake."""
+        service = self.spawn_service(overrides, log_name=log_name)
+        service.wait_ready(ready_pattern=SERVICE_READY)
+        return service
+
+    def spawn_service(self, overrides: Mapping[str, str], *, log_name: str) -> ServerProcess:
+        """Start another reference service process and return at once: it serves once its log
+        says so (`wait_ready(ready_pattern=SERVICE_READY)`)."""
         service = ServerProcess(
             "plan-reference",
             [sys.executable, "-m", "reference_impl.cli", "serve", "--port", "0"],
             env=self.service_env(overrides),
             log_path=self.workdir / log_name,
         )
-        service.start(ready_pattern="plan-reference serving")
+        service.spawn()
         return service
 
     def stop(self) -> None:

@@ -41,6 +41,13 @@ class ServerProcess:
     ) -> str:
         """Start, and wait for a line with `ready_pattern` and a URL. If the process exits first,
         its last line starting with `failure_pattern` is the error (else the log's tail)."""
+        self.spawn()
+        return self.wait_ready(
+            ready_pattern=ready_pattern, failure_pattern=failure_pattern, timeout_s=timeout_s
+        )
+
+    def spawn(self) -> None:
+        """Start the process and return at once (`wait_ready` waits for it to serve)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
@@ -53,6 +60,12 @@ class ServerProcess:
                 preexec_fn=_die_with_parent,
                 start_new_session=True,
             )
+
+    def wait_ready(
+        self, *, ready_pattern: str, failure_pattern: str | None = None, timeout_s: float = 60.0
+    ) -> str:
+        """Wait for the spawned process to print `ready_pattern` and its URL (see `start`)."""
+        assert self._process is not None, "spawn() first"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             text = self.log_path.read_text(errors="replace")

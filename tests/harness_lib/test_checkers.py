@@ -12,7 +12,9 @@ from harness.checkers import (
     ClaimsWithinMaxRetries,
     DbSnapshot,
     DocumentedErrorCodes,
+    LateWritesRefused,
     NoDoubleClaim,
+    NoLostJobs,
     NoSecrets,
     OnePlanPerCompletedJob,
     SingleActivePerUser,
@@ -322,3 +324,73 @@ def test_all_invariants_pass_a_clean_run(profile: dict[str, Any], build_plan: Pl
         "valid_plans_only",
         "no_secrets",
     }
+
+
+def test_a_create_answer_recorded_with_its_body_names_the_job() -> None:
+    history = History()
+    history.complete(history.invoke("create", {}, "u"), "ok", {"status": 202, "body": {"jobId": "ghost"}})
+    result = NoLostJobs().check(history.ops, DbSnapshot.of([_job("j1")], []))
+    assert result.details["missing_from_db"] == ["ghost"]
+
+
+def test_no_lost_jobs() -> None:
+    history = History()
+    for job_id in ("j1", "j2"):
+        history.complete(history.invoke("create", {}, "u"), "ok", {"jobId": job_id})
+    history.complete(history.invoke("create", {}, "u"), "info", {"error": "timed out"})
+    clean = NoLostJobs().check(history.ops, DbSnapshot.of([_job("j1"), _job("j2", "cancelled")], []))
+    assert clean.valid is True and clean.details["acknowledged"] == 2
+    lost = NoLostJobs().check(history.ops, DbSnapshot.of([_job("j2", "pending", completed_at=None)], []))
+    assert lost.valid is False
+    assert lost.details["missing_from_db"] == ["j1"]
+    assert lost.details["not_terminal"] == [{"job_id": "j2", "status": "pending", "retry_count": 0}]
+
+
+def _write(history: History, outcome: str, attempt: int, retry_count: int, *, accepted: bool = True) -> None:
+    value = {"id": "j1", "worker": "w", "attempt": attempt, "outcome": outcome, "retry_count": retry_count}
+    history.record("ok" if accepted else "fail", "write", value, "w")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "attempt", "retry_count", "late"),
+    [
+        ("completed", 1, 0, False),
+        ("completed", 1, 1, True),  # attempt 1 had been recovered: its completion is late
+        ("requeued", 2, 2, False),
+        ("requeued", 1, 2, True),
+        ("failed", 3, 3, False),
+    ],
+)
+def test_an_accepted_write_must_belong_to_its_attempt(
+    outcome: str, attempt: int, retry_count: int, late: bool
+) -> None:
+    history = History()
+    _write(history, outcome, attempt, retry_count)
+    _write(history, "dropped", attempt, retry_count, accepted=False)
+    result = LateWritesRefused().check(history.ops, DbSnapshot.of([_job("j1")], []))
+    assert result.valid is (not late)
+    assert len(result.details["accepted_late"]) == int(late)
+    assert (result.details["writes_accepted"], result.details["writes_refused"]) == (1, 1)
+
+
+def test_a_status_read_during_a_terminal_observation_is_not_later_than_it() -> None:
+    history = History()
+    read = history.invoke("read", {"id": "j1"}, "user-0")  # begins while the job is still running
+    observed = history.invoke("observe", None, "observer")
+    history.complete(observed, "ok", {"rows": [{"id": "j1", "status": "completed"}]})
+    history.complete(read, "ok", {"id": "j1", "status": "processing"})  # answered after, read before
+    _write(history, "completed", 1, 0)
+    assert LateWritesRefused().check(history.ops, DbSnapshot.of([_job("j1")], [])).valid is True
+
+    later = history.invoke("read", {"id": "j1"}, "user-0")
+    history.complete(later, "ok", {"id": "j1", "status": "pending"})  # begun after it was seen completed
+    result = LateWritesRefused().check(history.ops, DbSnapshot.of([_job("j1")], []))
+    assert result.valid is False
+    assert result.details["terminal_overwritten"] == [
+        {"job_id": "j1", "terminal_status": "completed", "then": ["pending"]}
+    ]
+
+
+def test_late_writes_unknown_without_write_records() -> None:
+    result = LateWritesRefused().check([], DbSnapshot.of([_job("j1")], []))
+    assert result.valid == "unknown" and result.details["no_write_records"]

@@ -16,6 +16,9 @@ from harness.estimator import DurationEstimator
 from harness.poller import PlanBuildingPoller, PollPolicy
 from harness.redact import Redactor
 from harness.report import (
+    ChaosFigures,
+    ChaosPoint,
+    ChaosSummary,
     CheckSummary,
     JobTimeline,
     JobTransition,
@@ -30,6 +33,8 @@ from harness.report import (
     render_matrix_text,
     write_report,
 )
+from harness.report.model import NemesisBand
+from harness.reporting import copy_chaos_folder
 
 from .fakes import FakeClock, ScriptedJobSource
 
@@ -245,3 +250,78 @@ def test_check_summaries_from_a_composed_result() -> None:
     assert summaries["documented_error_codes"].details["undocumented"] == [
         {"job_id": "j", "error_code": "NOPE"}
     ]
+
+
+def _chaos(**changes: object) -> ChaosSummary:
+    summary = ChaosSummary(
+        name="chaos-7",
+        target="local",
+        seed=7,
+        duration_s=20,
+        nemeses=["kill", "db-restart", "faults"],
+        refused_nemeses={"fake-restart": "not asked for"},
+        valid=True,
+        figures=ChaosFigures(
+            late_writes_refused=4,
+            jobs_created=80,
+            time_to_terminal_p99_s=3.2,
+            nemesis_events={"kill": 2, "db-restart": 1},
+        ),
+        bands=[
+            NemesisBand(kind="kill", label="kill worker 1", start_s=2, end_s=3.5),
+            NemesisBand(kind="kill", label="kill worker 2", start_s=5, end_s=6),
+            NemesisBand(kind="db-restart", label="db-restart", start_s=8, end_s=10.5),
+            NemesisBand(kind="faults", label="faults: <flaky>", start_s=12, end_s=20),
+        ],
+        series=[
+            ChaosPoint(at_s=i * 0.5, active=i % 7, completed=i % 3, failed=int(i == 9)) for i in range(48)
+        ],
+        nemesis_stopped_at_s=20.2,
+        ended_at_s=24.0,
+        replay="plan-chaos --seed 7 --duration 20s",
+        history_file="history.jsonl",
+    )
+    return summary.model_copy(update=changes)
+
+
+def test_chaos_section_draws_bands_by_lane_the_series_and_the_figures() -> None:
+    page = render_html(_results().model_copy(update={"chaos": [_chaos()]}))
+    assert "<h2>Chaos</h2>" in page and "valid=True</span>, 0 violations" in page
+    assert page.count('class="band"') == 4 and page.count('class="stripe"') == 4
+    svg = page[page.index("chaos timeline") :]
+    for lane in ("kill w1", "kill w2", "db-restart", "faults"):
+        assert f">{lane}</text>" in svg
+    assert "faults: &lt;flaky&gt;: 12.00 s to 20.00 s" in svg
+    assert 'class="heal"' in svg and "nemesis stops" in svg
+    assert svg.count('class="ended"') == sum(1 for i in range(48) if i % 3) + 1
+    assert "<polyline" in svg
+    assert "plan-chaos --seed 7 --duration 20s" in page and "left out: fake-restart" in page
+    assert "<td>3.2</td>" in page and "<td>4</td>" in page  # p99 and refused late writes
+    assert "2 kill, 1 db-restart" in page
+
+
+def test_a_chaos_run_with_violations_says_so_and_reports_without_chaos_have_no_section() -> None:
+    broken = _chaos(valid=False, figures=ChaosFigures(lost_jobs=2, late_writes_accepted=1))
+    page = render_html(_results().model_copy(update={"chaos": [broken]}))
+    assert "valid=False</span>, 3 violations" in page
+    assert '<span class="false">2</span>' in page
+    assert "<h2>Chaos</h2>" not in render_html(_results())
+
+
+def test_chaos_summaries_survive_results_json(tmp_path: Path) -> None:
+    run_dir = write_report(
+        _results("with-chaos").model_copy(update={"chaos": [_chaos()]}), tmp_path, Redactor((SECRET,))
+    )
+    assert read_results(run_dir).chaos == [_chaos()]
+
+
+def test_a_chaos_folder_is_copied_into_the_report_redacted(tmp_path: Path) -> None:
+    source = tmp_path / "run"
+    (source / "logs").mkdir(parents=True)
+    (source / "history.jsonl").write_text('{"f": "create"}\n')
+    (source / "logs" / "worker-0.1.log").write_text(f"key={SECRET}\n")
+    copy_chaos_folder(source, tmp_path / "report" / "chaos-1", Redactor((SECRET,)))
+    assert (tmp_path / "report/chaos-1/history.jsonl").read_text() == '{"f": "create"}\n'
+    assert SECRET not in (tmp_path / "report/chaos-1/logs/worker-0.1.log").read_text()
+    copy_chaos_folder(tmp_path / "absent", tmp_path / "report" / "chaos-2", Redactor(()))
+    assert not (tmp_path / "report" / "chaos-2").exists()
