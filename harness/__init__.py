@@ -9,6 +9,8 @@ from __future__ import annotations
 from harness.checkers import DbSnapshot, all_invariants
 from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
+from harness.fuzz.documents import PUBLISHED_DOCUMENTS, PublishedDocument
+from harness.fuzz.outcome import FuzzOutcome
 from harness.history import History
 from harness.oracle import check_plan, compute_targets
 from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
@@ -21,15 +23,18 @@ from harness.target.live import LogFile
 from pgcaller import Caller, as_caller
 
 __all__ = [
+    "PUBLISHED_DOCUMENTS",
     "TERMINAL_STATUSES",
     "Caller",
     "DbSnapshot",
+    "FuzzOutcome",
     "History",
     "IsolatedStack",
     "LogFile",
     "PlanJobs",
     "PollOutcome",
     "ProfileFactory",
+    "PublishedDocument",
     "QueueAdmin",
     "QueueDatabase",
     "QueueUser",

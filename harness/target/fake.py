@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
-
 from fake_llm.control import FakeLLMControl
+from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness.errors import TargetSetupError
 from harness.stack.process import ServerProcess
 

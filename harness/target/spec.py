@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fake_llm.environment import ADMIN_TOKEN_ENV
-
 from harness.capabilities import Capabilities
 from harness.client import ApiKeys
 from harness.estimator import HARD_CAP_SECONDS
