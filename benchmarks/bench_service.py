@@ -12,17 +12,29 @@ Two runs, each against a peer measured in the same run:
    completes the same number of jobs with a ready-made plan (the queue's own cost: what
    is left for HTTP, the pipeline and the fake is the difference);
 2. `--latency-ms` per DeepSeek call with `--concurrency` jobs in flight: jobs/s against the
-   latency-bound ideal `concurrency / (2 calls x latency)`, and the service's peak memory.
+   latency-bound ideal `concurrency / (2 calls x latency)`, and the service's peak memory;
+3. (`--runs spread`) the same with each call's latency drawn uniformly from 25 % to 175 % of
+   `--latency-ms` (a fake delay rule): the ideal is the same mean, and only a worker
+   whose freed slots claim at once (not after the slowest job of a batch) gets near it.
+
+`--profile DIR` samples the service with py-spy (the `benchmark` extra) during the
+zero-latency run, writes its collapsed stacks to DIR and prints the functions with the
+most samples.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +119,68 @@ def peak_rss_mib(pid: int | None) -> float | None:
     return None
 
 
+@contextlib.contextmanager
+def sampled(pid: int | None, output: Path | None) -> Iterator[None]:
+    """py-spy records `pid` while the block runs (nothing when `output` is None)."""
+    if output is None or pid is None:
+        yield
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [_py_spy(), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        _, errors = spy.communicate(timeout=60)
+        if not output.exists():
+            print(f"  py-spy wrote no profile: {errors.decode(errors='replace').strip()[-300:]}")
+
+
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
+def print_profile(collapsed: Path, top: int = 15) -> None:
+    """The functions with the most samples (inclusive, and as the running frame)."""
+    if not collapsed.exists():
+        return
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        for frame in set(frames):
+            inclusive[frame] += count
+        leaf[frames[-1]] += count
+    if not total:
+        return
+    print(f"  profile ({total} samples, {collapsed}):")
+    for title, counter in (("inclusive", inclusive), ("running", leaf)):
+        print(f"    most {title}:")
+        for frame, count in counter.most_common(top):
+            print(f"      {100 * count / total:5.1f} %  {frame[:150]}")
+
+
 def run_service(
-    run: DatabaseRun, name: str, *, jobs: int, concurrency: int, latency_ms: int, workdir: Path
+    run: DatabaseRun,
+    name: str,
+    *,
+    jobs: int,
+    concurrency: int,
+    latency_ms: int,
+    workdir: Path,
+    profile: Path | None = None,
+    spread: bool = False,
 ) -> Measurement:
     dsn = run.server.dsn(name)
     overrides = {
@@ -126,10 +198,16 @@ def run_service(
             from fake_llm.control import FakeLLMControl
 
             with FakeLLMControl(stack.fake_url) as control:
-                control.settings(latency_ms=latency_ms)
-        started = insert_jobs(dsn, jobs)
-        finished = wait_completed(dsn, jobs, timeout_s=600)
+                if spread:
+                    bounds = {"lower_ms": latency_ms // 4, "upper_ms": latency_ms * 7 // 4}
+                    delay = {"type": "delay", "distribution": {"type": "uniform", **bounds}}
+                    control.add_fault({"name": "latency-spread", "match": {}, "action": delay})
+                else:
+                    control.settings(latency_ms=latency_ms)
         assert stack.service is not None and stack.fake is not None
+        with sampled(stack.service.pid, profile):
+            started = insert_jobs(dsn, jobs)
+            finished = wait_completed(dsn, jobs, timeout_s=600)
         return Measurement(
             jobs,
             finished - started,
@@ -167,7 +245,16 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=2000)
     parser.add_argument("--zero-latency-jobs", type=int, default=300)
+    parser.add_argument("--profile", type=Path, help="directory for py-spy's profile of the zero-latency run")
+    parser.add_argument(
+        "--runs",
+        default="zero,latency,spread",
+        help="which runs: zero (zero-latency fake), latency (fixed), spread (uniform around it)",
+    )
     arguments = parser.parse_args()
+    runs = {part.strip() for part in arguments.runs.split(",")}
+    if not runs or runs - {"zero", "latency", "spread"}:
+        parser.error(f"--runs takes a comma-separated list of zero, latency, spread; got {arguments.runs!r}")
 
     run = DatabaseRun.start(DatabaseRequest(spec="embedded"), MigrationSet.reference())
     try:
@@ -175,43 +262,63 @@ def main() -> int:
         name = run.scratch.clone("bench")
         print(run.header())
 
-        peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
-        fast = run_service(
-            run,
-            name,
-            jobs=arguments.zero_latency_jobs,
-            concurrency=16,
-            latency_ms=0,
-            workdir=workdir / "fast",
-        )
-        print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
-        print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
-        print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
-        print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}")
-        print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
-        print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
-
-        slow = run_service(
-            run,
-            name,
-            jobs=arguments.jobs,
-            concurrency=arguments.concurrency,
-            latency_ms=arguments.latency_ms,
-            workdir=workdir / "slow",
-        )
-        ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
-        print(
-            f"\n{arguments.latency_ms} ms per DeepSeek call, {arguments.concurrency} jobs in flight,"
-            f" {slow.jobs} jobs"
-        )
-        print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
-        print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
-        print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.8)")
-        print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
-        print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
+        if "zero" in runs:
+            zero_latency_run(run, name, arguments, workdir)
+        if "latency" in runs:
+            latency_run(run, name, arguments, workdir, spread=False)
+        if "spread" in runs:
+            latency_run(run, name, arguments, workdir, spread=True)
     finally:
         run.close()
     return 0
+
+
+def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path) -> None:
+    peer = asyncio.run(sql_only_peer(run.server.dsn(name), arguments.zero_latency_jobs, workers=8))
+    fast = run_service(
+        run,
+        name,
+        jobs=arguments.zero_latency_jobs,
+        concurrency=16,
+        latency_ms=0,
+        workdir=workdir / "fast",
+        profile=arguments.profile / "zero-latency.collapsed" if arguments.profile else None,
+    )
+    print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
+    print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
+    print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
+    print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}   (goal >= 0.25)")
+    print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
+    print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
+    if arguments.profile:
+        print_profile(arguments.profile / "zero-latency.collapsed")
+
+
+def latency_run(
+    run: DatabaseRun, name: str, arguments: argparse.Namespace, workdir: Path, *, spread: bool
+) -> None:
+    slow = run_service(
+        run,
+        name,
+        jobs=arguments.jobs,
+        concurrency=arguments.concurrency,
+        latency_ms=arguments.latency_ms,
+        workdir=workdir / ("spread" if spread else "slow"),
+        spread=spread,
+    )
+    ideal = arguments.concurrency / (2 * arguments.latency_ms / 1000)
+    low, high = arguments.latency_ms // 4, arguments.latency_ms * 7 // 4
+    latency = (
+        f"{low}-{high} ms (uniform, mean {arguments.latency_ms} ms)"
+        if spread
+        else f"{arguments.latency_ms} ms"
+    )
+    print(f"\n{latency} per DeepSeek call, {arguments.concurrency} jobs in flight, {slow.jobs} jobs")
+    print(f"  service end to end      {slow.jobs_per_second:8.1f} jobs/s  ({slow.seconds:.2f} s)")
+    print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
+    print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.95)")
+    print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
+    print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
 
 
 if __name__ == "__main__":

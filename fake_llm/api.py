@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from fake_llm import wire
-from fake_llm.actions.base import ActionContext
+from fake_llm.actions.context import ActionContext
 from fake_llm.chat_request import ChatRequestError, parse_chat_request
 from fake_llm.completion import identity_for
 from fake_llm.errors import error_response, masked_key

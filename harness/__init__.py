@@ -15,7 +15,7 @@ from harness.history import History
 from harness.oracle import check_plan, compute_targets
 from harness.poller import TERMINAL_STATUSES, PollOutcome, UiState
 from harness.profiles import ProfileFactory, invalid_profiles
-from harness.queue_db import QueueDatabase, QueueUser, Row, refused
+from harness.queue_db import DEFAULT_JOB_INPUT, QueueDatabase, QueueUser, Row, refused
 from harness.redact import Redactor
 from harness.reporting import record_check
 from harness.stack.isolated import IsolatedStack
@@ -23,6 +23,7 @@ from harness.target.live import LogFile
 from pgcaller import Caller, as_caller
 
 __all__ = [
+    "DEFAULT_JOB_INPUT",
     "PUBLISHED_DOCUMENTS",
     "TERMINAL_STATUSES",
     "Caller",

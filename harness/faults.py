@@ -1,9 +1,10 @@
 """The fake DeepSeek as one scenario drives it, and the check that the target really uses it.
 
-`ScenarioFake` is what the `fake_llm` fixture gives a scenario: rules it adds, presets it
-loads (for its own users) and settings it changes are undone when the scenario ends, so
-scenarios on other xdist workers sharing the same fake never see them; journal queries are
-by user, so they only see their own calls.
+`ScenarioFake` is what the `fake_llm` fixture gives a scenario: rules it adds and presets it
+loads (for its own users) are undone when the scenario ends, so scenarios on other xdist
+workers sharing the same fake never see them; journal queries are by user, so they only see
+their own calls. It changes nothing global: a scenario that wants realistic answers adds an
+`answer` rule with that quality for its users.
 
 `probe_fault_path` proves that a target's DeepSeek calls arrive at the fake: one throw-away
 user's job must produce a call in the fake's journal. A deployment whose DEEPSEEK_BASE_URL
@@ -19,18 +20,16 @@ from typing import Any
 from fake_llm.control import FakeLLMControl
 from fake_llm.journal import JournalEntry
 from fake_llm.presets import load_preset
-from fake_llm.settings import RuntimeSettings
 from harness.client import PlanJobs, SupabaseHttp
 from harness.poller import TERMINAL_STATUSES, PollPolicy
 
 
 class ScenarioFake:
-    """Rules, presets and settings of one scenario, undone by `undo()`."""
+    """Rules and presets of one scenario, undone by `undo()`."""
 
     def __init__(self, control: FakeLLMControl) -> None:
         self._control = control
         self._rule_ids: list[str] = []
-        self._settings_before: RuntimeSettings | None = None
 
     def add_fault(self, rule: Mapping[str, Any]) -> str:
         rule_id = self._control.add_fault(rule)
@@ -50,12 +49,6 @@ class ScenarioFake:
                 )
         return added
 
-    def settings(self, **changes: Any) -> RuntimeSettings:
-        """Change the fake's global settings (quality, latency) until the scenario ends."""
-        if self._settings_before is None:
-            self._settings_before = self._control.settings()
-        return self._control.settings(**changes)
-
     def count(self, **wanted: Any) -> int:
         return self._control.count(**wanted)
 
@@ -66,10 +59,6 @@ class ScenarioFake:
         for rule_id in reversed(self._rule_ids):
             self._control.delete_fault(rule_id)
         self._rule_ids.clear()
-        if self._settings_before is not None:
-            before = self._settings_before
-            self._control.settings(quality=before.quality, latency_ms=before.latency_ms)
-            self._settings_before = None
 
 
 def probe_fault_path(

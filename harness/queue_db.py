@@ -23,7 +23,7 @@ from pgcaller import Caller, as_caller
 
 Row = dict[str, Any]
 
-DEFAULT_INPUT: Mapping[str, Any] = {
+DEFAULT_JOB_INPUT: Mapping[str, Any] = {
     "profile": {
         "age": 30,
         "sex": "female",
@@ -38,7 +38,7 @@ DEFAULT_INPUT: Mapping[str, Any] = {
         "avoidExercises": [],
         "supplements": [],
     },
-    "targets": {"total_kcal": 2080, "protein_g": 99},
+    "targets": {"total_kcal": 2110, "protein_g": 99},
 }
 
 
@@ -132,7 +132,7 @@ class QueueDatabase:
             """,
             {
                 "user": user.id,
-                "input": Jsonb(dict(job_input or DEFAULT_INPUT)),
+                "input": Jsonb(dict(job_input or DEFAULT_JOB_INPUT)),
                 "max": max_retries,
                 "ago": created_ago or timedelta(0),
             },

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from fake_llm.actions.answer import AnswerAction
 from fake_llm.actions.connection_reset import ConnectionResetAction
 from fake_llm.actions.corrupt_envelope import CorruptEnvelopeAction
 from fake_llm.actions.delay import DelayAction
@@ -20,7 +21,8 @@ from fake_llm.actions.stream_error import StreamErrorAction
 from fake_llm.actions.wrong_plan import WrongPlanAction
 
 Action = Annotated[
-    DelayAction
+    AnswerAction
+    | DelayAction
     | HangAction
     | KeepaliveStallAction
     | HttpErrorAction
@@ -37,6 +39,7 @@ Action = Annotated[
 
 __all__ = [
     "Action",
+    "AnswerAction",
     "ConnectionResetAction",
     "CorruptEnvelopeAction",
     "DelayAction",

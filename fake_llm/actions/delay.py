@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fake_llm.actions.base import ActionContext
-from fake_llm.actions.spec import ActionSpec
+from fake_llm.actions.base import ActionSpec
+from fake_llm.actions.context import ActionContext
 
 
 class UniformDelay(BaseModel):

@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import Field
 
 from fake_llm import wire
-from fake_llm.actions.base import ActionContext
-from fake_llm.actions.spec import ActionSpec
+from fake_llm.actions.base import ActionSpec
+from fake_llm.actions.context import ActionContext
 from fake_llm.sse import SSE_CONTENT_TYPE
 
 

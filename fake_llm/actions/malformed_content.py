@@ -8,8 +8,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import Field
 
-from fake_llm.actions.base import ActionContext
-from fake_llm.actions.spec import ActionSpec
+from fake_llm.actions.base import ActionSpec
+from fake_llm.actions.context import ActionContext
 from fake_llm.completion import Reply
 
 ContentVariant = Literal["truncated", "fenced", "prose_wrapped", "blank", "empty", "not_json"]

@@ -9,8 +9,8 @@ from aiohttp import web
 from pydantic import Field
 
 from fake_llm import wire
-from fake_llm.actions.base import ActionContext, StreamShape
-from fake_llm.actions.spec import ActionSpec
+from fake_llm.actions.base import ActionSpec
+from fake_llm.actions.context import ActionContext, StreamShape
 from fake_llm.errors import ErrorStatus, error_body
 
 

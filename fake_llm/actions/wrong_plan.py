@@ -7,8 +7,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import Field
 
-from fake_llm.actions.base import ActionContext
-from fake_llm.actions.spec import ActionSpec
+from fake_llm.actions.base import ActionSpec
+from fake_llm.actions.context import ActionContext
 from fake_llm.answers import plan_content
 from fake_llm.plans.mutations import Defect, apply_defect
 

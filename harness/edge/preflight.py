@@ -114,10 +114,11 @@ def _last_error(completed: subprocess.CompletedProcess[str]) -> str:
 async def _cold_start(deno: Deno, folder: FunctionsFolder) -> float:
     """Start every worker once, as the runtime will; the slowest start is the cold start."""
     workers = [FunctionWorker(name, folder.path, deno, {}) for name in folder.functions]
-    try:
-        await asyncio.gather(*(worker.ensure_started() for worker in workers))
-    except WorkerStartError as error:
-        raise HarnessSetupError(str(error)) from None
-    finally:
-        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+    started = await asyncio.gather(*(worker.ensure_started() for worker in workers), return_exceptions=True)
+    await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+    for outcome in started:
+        if isinstance(outcome, WorkerStartError):
+            raise HarnessSetupError(str(outcome)) from None
+        if isinstance(outcome, BaseException):
+            raise outcome
     return max(worker.started_in_s or 0.0 for worker in workers)

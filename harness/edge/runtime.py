@@ -259,10 +259,12 @@ async def serve(arguments: argparse.Namespace) -> int:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.SockSite(runner, site_socket).start()
-        try:
-            started = await asyncio.gather(*(worker.ensure_started() for worker in app[WORKERS_KEY].values()))
-        except WorkerStartError as error:
-            print(f"edge-runtime: {error}", flush=True)
+        started = await asyncio.gather(
+            *(worker.ensure_started() for worker in app[WORKERS_KEY].values()), return_exceptions=True
+        )
+        failures = [outcome for outcome in started if isinstance(outcome, BaseException)]
+        if failures:
+            print(f"edge-runtime: {failures[0]}", flush=True)
             return 1
         cold = max(worker.started_in_s or 0.0 for worker in app[WORKERS_KEY].values())
         print(

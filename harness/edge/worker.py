@@ -126,12 +126,12 @@ class FunctionWorker:
                         break
                     output.append(line)
         except TimeoutError:
-            self._kill(process)
+            await self._kill_and_reap(process)
             raise WorkerStartError(
                 f"edge function {self.name} did not listen within {START_TIMEOUT_S:.0f} s"
             ) from None
         except BaseException:
-            self._kill(process)
+            await self._kill_and_reap(process)
             raise
         for line in output:
             print(line, flush=True)
@@ -152,6 +152,12 @@ class FunctionWorker:
         while raw := await stream.readline():
             sys.stdout.write(raw.decode(errors="replace"))
             sys.stdout.flush()
+
+    @classmethod
+    async def _kill_and_reap(cls, process: asyncio.subprocess.Process) -> None:
+        cls._kill(process)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(process.wait())
 
     @staticmethod
     def _kill(process: asyncio.subprocess.Process) -> None:

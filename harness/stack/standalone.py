@@ -31,11 +31,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness.config import functions_env
 from harness.db.migrations import MigrationSet
 from harness.db.providers import DatabaseRequest, dsn_as_url
 from harness.db.run import DatabaseRun
+from harness.edge.preflight import prepare as prepare_functions
 from harness.errors import HarnessSetupError
-from harness.stack.local import LocalStack
+from harness.stack.local import FunctionsSetup, LocalStack
 from harness.target.settings import ENV_NAMES
 
 
@@ -45,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start database, fake DeepSeek and reference service")
     serve.add_argument("--db", default="auto", help="auto, embedded, system, testcontainers or a DSN")
     serve.add_argument("--migrations", type=Path, help="migrations folder (default: the reference ones)")
+    serve.add_argument(
+        "--functions",
+        type=Path,
+        help="a Supabase functions folder to serve under Deno at /functions/v1 instead of the reference's",
+    )
+    serve.add_argument("--functions-env-file", type=Path, help="the functions' own settings (KEY=VALUE)")
     serve.add_argument("--preset", help="fake DeepSeek preset to load (healthy, flaky, overloaded, ...)")
     serve.add_argument("--seed", type=int, default=20251130)
     serve.add_argument("--env-out", type=Path, help="write the printed settings to this file when ready")
@@ -80,6 +88,13 @@ def serve(arguments: argparse.Namespace) -> None:
     )
     loop = {"WORKER_INTERVAL_MS": "0"} if arguments.no_worker_loop else {"WORKER_INTERVAL_MS": "200"}
     overrides = {**loop, **_service_overrides(arguments.service_env)}
+    functions = None
+    if arguments.functions is not None:
+        preflight = prepare_functions(arguments.functions)
+        print(preflight.header(), file=sys.stderr)
+        functions = FunctionsSetup(preflight.folder.path, functions_env(arguments.functions_env_file))
+    elif arguments.functions_env_file is not None:
+        raise HarnessSetupError("--functions-env-file needs --functions (the folder it configures)")
     run = DatabaseRun.start(
         DatabaseRequest(spec=arguments.db, environment_dsn=os.environ.get("DATABASE_URL")), migrations
     )
@@ -93,6 +108,7 @@ def serve(arguments: argparse.Namespace) -> None:
             workdir,
             service_overrides=overrides,
             service_dsn=run.service_dsn(name),
+            functions=functions,
         )
         stack.start()
         if arguments.preset:
@@ -130,7 +146,7 @@ def _settings(stack: LocalStack) -> dict[str, str]:
         "DATABASE_URL": dsn_as_url(stack.database_dsn),
         "FAKE_DEEPSEEK_URL": stack.fake_url,
         "FAKE_DEEPSEEK_ADMIN_TOKEN": stack.secrets.fake_admin_token,
-        "SERVICE_LOG_FILE": str(stack.service.log_path),
+        "SERVICE_LOG_FILE": str(stack.functions_log_path),
         **{name: service[name] for name in ENV_NAMES.values()},
     }
 

@@ -1,5 +1,9 @@
 """One invocation of process-plan-queue: recovery pass, then claim and run up to maxJobs.
 
+`claim_invocation` returns once the invocation's jobs are claimed, its attempts running,
+so the background loop can start the next invocation's claims while they run (each
+waiting for a free attempt slot); `run_invocation` also waits for the attempts.
+
 Each claimed job gets one attempt. Whatever happens in it, the job leaves through
 `complete_plan_job` or `fail_plan_job` (a `finally`-style guarantee), except when the
 process itself dies: then the job stays `processing` for stuck recovery, as on the
@@ -30,6 +34,7 @@ from reference_impl.settings import QueueSettings
 
 logger = logging.getLogger(__name__)
 SERVICE = Caller.service()
+MAX_BATCH_CLAIM = 100  # claim_next_plan_jobs's p_limit bound (docs/contract.md)
 
 
 @dataclass(frozen=True)
@@ -45,36 +50,93 @@ class WorkerContext:
     slots: asyncio.Semaphore
 
 
+@dataclass(frozen=True)
+class ClaimedInvocation:
+    """An invocation whose jobs are all claimed and whose attempts are running."""
+
+    recovered_stuck: int
+    recovered_stale: int
+    attempts: tuple[asyncio.Task[ProcessedJob], ...]
+    killed: bool = False
+
+    @property
+    def claimed(self) -> int:
+        return len(self.attempts)
+
+    async def outcome(self) -> InvocationOutcome:
+        """Waits for every attempt of the invocation."""
+        processed = await asyncio.gather(*self.attempts)
+        return InvocationOutcome(
+            recovered_stuck=self.recovered_stuck,
+            recovered_stale=self.recovered_stale,
+            processed=tuple(processed),
+            claimed=self.claimed,
+        )
+
+
 async def run_invocation(context: WorkerContext, max_jobs: int) -> InvocationOutcome:
+    """One whole invocation: recovery, claims, and every attempt's end."""
+    claimed = await claim_invocation(context, max_jobs)
+    return await claimed.outcome()
+
+
+async def claim_invocation(context: WorkerContext, max_jobs: int) -> ClaimedInvocation:
+    """Recovery pass, then claim up to `max_jobs` jobs as attempt slots free up; returns
+    once the last is claimed (or the queue is empty), with the attempts running.
+
+    A job is claimed only when an attempt slot is free, so no attempt's deadline runs
+    while it waits for a connection; each attempt starts as soon as its job is claimed.
+    When several slots are free at once they are filled with one batch claim.
+    """
     stuck = await _scalar(context, "select public.reset_stuck_plan_jobs(%s)", (context.queue.stuck_after,))
     stale = await _scalar(
         context, "select public.expire_stale_pending_jobs(%s)", (context.queue.stale_pending_after,)
     )
     if stuck or stale:
         logger.info("recovery pass", extra={"event": "queue.recovered", "stuck": stuck, "stale": stale})
-    # A job is claimed only when an attempt slot is free, so no attempt's deadline runs
-    # while it waits for a connection; each attempt starts as soon as its job is claimed.
     attempts: list[asyncio.Task[ProcessedJob]] = []
     try:
-        for _ in range(max_jobs):
-            await context.slots.acquire()
+        while len(attempts) < max_jobs:
+            wanted = await _free_slots(context.slots, min(max_jobs - len(attempts), MAX_BATCH_CLAIM))
             try:
-                row = await context.database.fetch_one(
-                    SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
-                )
+                rows = await _claim(context, wanted)
             except BaseException:
-                context.slots.release()
+                for _ in range(wanted):
+                    context.slots.release()
                 raise
-            if row is None:
+            for _ in range(wanted - len(rows)):
                 context.slots.release()
+            for row in rows:
+                log_transition("job.claimed", row, worker=context.worker_id)
+                attempts.append(asyncio.create_task(_attempt_in_slot(context, dict(row))))
+            if len(rows) < wanted:
                 break
-            log_transition("job.claimed", row, worker=context.worker_id)
-            attempts.append(asyncio.create_task(_attempt_in_slot(context, dict(row))))
-    finally:
-        processed = await asyncio.gather(*attempts)
-    return InvocationOutcome(
-        recovered_stuck=stuck, recovered_stale=stale, processed=tuple(processed), claimed=len(attempts)
+    except BaseException:
+        await asyncio.gather(*attempts, return_exceptions=True)  # the claimed jobs still end
+        raise
+    return ClaimedInvocation(stuck, stale, tuple(attempts))
+
+
+async def _free_slots(slots: asyncio.Semaphore, most: int) -> int:
+    """Waits for one attempt slot, then takes the others free right now (up to `most`)."""
+    await slots.acquire()
+    taken = 1
+    while taken < most and not slots.locked():
+        await slots.acquire()  # free: returns at once
+        taken += 1
+    return taken
+
+
+async def _claim(context: WorkerContext, count: int) -> list[dict[str, Any]]:
+    if count == 1:
+        row = await context.database.fetch_one(
+            SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
+        )
+        return [dict(row)] if row is not None else []
+    rows = await context.database.fetch_all(
+        SERVICE, "select * from public.claim_next_plan_jobs(%s, %s)", (context.worker_id, count)
     )
+    return [dict(row) for row in rows]
 
 
 async def _attempt_in_slot(context: WorkerContext, job: dict[str, Any]) -> ProcessedJob:

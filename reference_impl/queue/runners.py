@@ -16,27 +16,67 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
-from reference_impl.queue.invocation import WorkerContext, run_invocation
+from reference_impl.queue.invocation import WorkerContext, claim_invocation, run_invocation
 from reference_impl.queue.outcome import InvocationOutcome
 
 logger = logging.getLogger(__name__)
 CHILD_MODULE = "reference_impl.queue.child"
 
 
+class StartedInvocation(Protocol):
+    """An invocation whose claims are made; its attempts may still run."""
+
+    @property
+    def claimed(self) -> int: ...
+
+    @property
+    def killed(self) -> bool: ...
+
+    async def outcome(self) -> InvocationOutcome: ...
+
+
 class InvocationRunner(Protocol):
-    async def run(self, max_jobs: int) -> InvocationOutcome: ...
+    async def run(self, max_jobs: int) -> InvocationOutcome:
+        """A whole invocation (process-plan-queue answers when it returns)."""
+        ...
+
+    async def start(self, max_jobs: int) -> StartedInvocation:
+        """An invocation, returned as soon as it stops claiming (the background loop's)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FinishedInvocation:
+    """An invocation that had ended by the time it was returned."""
+
+    finished: InvocationOutcome
+
+    @property
+    def claimed(self) -> int:
+        return self.finished.claimed
+
+    @property
+    def killed(self) -> bool:
+        return self.finished.killed
+
+    async def outcome(self) -> InvocationOutcome:
+        return self.finished
 
 
 class InProcessRunner:
-    """Runs invocations on the service's own event loop."""
+    """Runs invocations on the service's own event loop, sharing its attempt slots."""
 
     def __init__(self, context: WorkerContext) -> None:
         self.context = context
 
     async def run(self, max_jobs: int) -> InvocationOutcome:
         return await run_invocation(self.context, max_jobs)
+
+    async def start(self, max_jobs: int) -> StartedInvocation:
+        return await claim_invocation(self.context, max_jobs)
 
 
 class ChildProcessRunner:
@@ -47,6 +87,10 @@ class ChildProcessRunner:
         self.wall_clock_limit_s = wall_clock_limit_s
         self.worker_prefix = worker_prefix
         self._count = 0
+
+    async def start(self, max_jobs: int) -> StartedInvocation:
+        """A child's attempts end with it: the invocation is over when it returns."""
+        return FinishedInvocation(await self.run(max_jobs))
 
     async def run(self, max_jobs: int) -> InvocationOutcome:
         self._count += 1

@@ -115,4 +115,6 @@ def test_eight_claimers_over_two_hundred_jobs_claim_every_attempt_exactly_once(
         assert (job["status"], job["retry_count"]) == (expected_status, failures), job_id
         assert claims_per_job[job_id] == min(failures + 1, MAX_RETRIES)
         assert plans_per_job[job_id] == (1 if expected_status == "completed" else 0)
-    assert len(claims) == sum(claims_per_job.values())
+        # each failed attempt is recorded under the claimer that held it
+        failed_claims = sorted((c.attempt, c.worker) for c in claims if c.job_id == job_id)[:failures]
+        assert [(entry["attempt"], entry["worker"]) for entry in job["errors"]] == failed_claims, job_id

@@ -23,9 +23,12 @@ def test_generated_users_get_valid_plans(
     fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
 ) -> None:
-    fake_llm.settings(quality=quality)
     profiles = profile_factory.covering(USERS)
     users = [make_user() for _ in profiles]
+    for jobs in users:
+        fake_llm.add_fault(
+            {"match": {"user": jobs.session.user_id}, "action": {"type": "answer", "quality": quality}}
+        )
     job_ids = [jobs.create_job_id(profile) for jobs, profile in zip(users, profiles, strict=True)]
 
     for jobs, job_id, profile in zip(users, job_ids, profiles, strict=True):

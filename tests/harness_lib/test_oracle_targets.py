@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from harness.oracle import ProfileError, Targets, compute_targets
+from harness.queue_db import DEFAULT_JOB_INPUT
 
 
 def test_male_muscle_gain_moderate(profile: dict[str, Any]) -> None:
@@ -69,3 +70,8 @@ def test_bad_profile_names_the_field(profile: dict[str, Any], field: str, value:
 def test_non_mapping_profile_is_refused() -> None:
     with pytest.raises(ProfileError, match="profile must be an object"):
         compute_targets(["not", "a", "profile"])  # type: ignore[arg-type]
+
+
+def test_the_database_scenarios_default_job_input_carries_the_oracles_targets() -> None:
+    targets = compute_targets(DEFAULT_JOB_INPUT["profile"])
+    assert DEFAULT_JOB_INPUT["targets"] == {"total_kcal": targets.total_kcal, "protein_g": targets.protein_g}

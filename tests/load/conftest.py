@@ -31,6 +31,7 @@ class PlanStack:
     url: str
     fake_url: str
     keys: tuple[str, str] = field(repr=False)  # anon, service role
+    fake_admin_token: str = field(repr=False, default="")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def plan_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlanStack]:
                 url=values["SUPABASE_URL"],
                 fake_url=values["FAKE_DEEPSEEK_URL"],
                 keys=(values["SUPABASE_ANON_KEY"], values["SUPABASE_SERVICE_ROLE_KEY"]),
+                fake_admin_token=values["FAKE_DEEPSEEK_ADMIN_TOKEN"],
             )
         finally:
             process.send_signal(signal.SIGTERM)

@@ -90,12 +90,12 @@ def test_two_workers_run_every_job_to_its_end_and_write_the_reports(
 def test_a_run_is_cut_at_its_run_time_and_still_reports(
     plan_stack: PlanStack, run_plan_load: RunLoad
 ) -> None:
-    with FakeLLMControl(plan_stack.fake_url) as fake:
+    with FakeLLMControl(plan_stack.fake_url, admin_token=plan_stack.fake_admin_token) as fake:
         rule = fake.add_fault({"name": "slow", "action": {"type": "delay", "ms": 30_000}})
         try:
             run = run_plan_load(
                 "--env-file", str(plan_stack.env_file), "--users", "2", "--spawn-rate", "10",
-                "--run-time", "2s", "--poll-initial-ms", "200", "--health-interval", "1s",
+                "--run-time", "3s", "--poll-initial-ms", "200", "--health-interval", "1s",
             )  # fmt: skip
         finally:
             fake.delete_fault(rule)

@@ -9,13 +9,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from harness.queue_db import DEFAULT_INPUT, QueueDatabase, QueueUser, refused
+from harness.queue_db import DEFAULT_JOB_INPUT, QueueDatabase, QueueUser, refused
 from pgcaller import Caller
 
 
 def _enqueue(queue_db: QueueDatabase, user: QueueUser, **args: Any) -> dict[str, Any]:
     row = queue_db.rpc_row(
-        Caller.service(), "enqueue_plan_job", p_user_id=user.id, p_input=dict(DEFAULT_INPUT), **args
+        Caller.service(), "enqueue_plan_job", p_user_id=user.id, p_input=dict(DEFAULT_JOB_INPUT), **args
     )
     assert row is not None
     return row
@@ -37,7 +37,7 @@ def test_first_request_creates_a_pending_job(queue_db: QueueDatabase) -> None:
     assert row["superseded_job_id"] is None
     job = queue_db.job(row["job_id"])
     assert job["max_retries"] == 4
-    assert job["input"] == DEFAULT_INPUT
+    assert job["input"] == DEFAULT_JOB_INPUT
 
 
 def test_repeated_request_returns_the_active_job(queue_db: QueueDatabase) -> None:
@@ -94,7 +94,7 @@ def test_bad_arguments_are_refused(queue_db: QueueDatabase) -> None:
 def test_users_cannot_enqueue_directly(queue_db: QueueDatabase) -> None:
     user = queue_db.create_user()
     with refused("42501"):
-        queue_db.rpc_row(user.caller, "enqueue_plan_job", p_user_id=user.id, p_input=dict(DEFAULT_INPUT))
+        queue_db.rpc_row(user.caller, "enqueue_plan_job", p_user_id=user.id, p_input=dict(DEFAULT_JOB_INPUT))
 
 
 @pytest.mark.parametrize(

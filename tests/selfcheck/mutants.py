@@ -33,6 +33,8 @@ class Mutant:
     # migration mutants: test names (parameters stripped) among scenarios/db that must fail;
     # service mutants: the node ids to run, every one of which must fail
     caught_by: tuple[str, ...]
+    # words the failure message of each test in caught_by must contain (what it names)
+    failure_names: tuple[str, ...] = ()
 
     def write(self, source: Path, target: Path) -> None:
         """Copy the tree at `source` to `target` with the edits applied."""
@@ -118,11 +120,27 @@ PENDING_NEVER_EXPIRES = Mutant(
     caught_by=("test_pending_job_untouched_for_the_window_fails_as_stale",),
 )
 
+CLAIM_INDEX_WITHOUT_ID = Mutant(
+    name="claim_index_on_created_at_alone",
+    description="the pending index is on created_at alone, so the claim's (created_at, id) order "
+    "needs a sort of every pending job sharing the oldest timestamp (a bulk insert shares one)",
+    edits=(
+        Edit(
+            TABLES,
+            "    on public.plan_generation_jobs (created_at, id)\n    where status = 'pending';",
+            "    on public.plan_generation_jobs (created_at)\n    where status = 'pending';",
+        ),
+    ),
+    caught_by=("test_claim_reads_the_pending_index_as_the_queue_grows",),
+    failure_names=("Incremental Sort",),
+)
+
 MIGRATION_MUTANTS = (
     ONE_ATTEMPT_TOO_MANY,
     RECOVERY_DOES_NOT_COUNT,
     LATE_COMPLETION_ACCEPTED,
     PENDING_NEVER_EXPIRES,
+    CLAIM_INDEX_WITHOUT_ID,
 )
 
 

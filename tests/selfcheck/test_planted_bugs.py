@@ -33,8 +33,14 @@ def _service_package_dir() -> Path:
     return Path(str(resources.files("reference_impl")))
 
 
-def _run_child(arguments: Sequence[str], workdir: Path, harness_config: HarnessConfig) -> dict[str, str]:
-    """Run pytest in a child process; the outcome of each test by its name with parameters."""
+def _run_child(
+    arguments: Sequence[str],
+    workdir: Path,
+    harness_config: HarnessConfig,
+    failure_texts: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Run pytest in a child process; the outcome of each test by its name with parameters
+    (and, into `failure_texts` when given, the failure message of each failed test)."""
     junit = workdir / "junit.xml"
     command = [
         sys.executable,
@@ -58,7 +64,10 @@ def _run_child(arguments: Sequence[str], workdir: Path, harness_config: HarnessC
         raise AssertionError(f"the child run wrote no results:\n{completed.stdout}\n{completed.stderr}")
     outcomes: dict[str, str] = {}
     for case in ElementTree.parse(junit).getroot().iter("testcase"):
-        failed = case.find("failure") is not None or case.find("error") is not None
+        failure = case.find("failure")
+        failed = failure is not None or case.find("error") is not None
+        if failure is not None and failure_texts is not None:
+            failure_texts[case.get("name", "")] = f"{failure.get('message', '')}\n{failure.text or ''}"
         skipped = case.find("skipped") is not None
         outcomes[case.get("name", "")] = "failed" if failed else ("skipped" if skipped else "passed")
     return outcomes
@@ -94,11 +103,21 @@ def test_planted_migration_bug_is_caught(
 ) -> None:
     copy = tmp_path / "migrations"
     mutant.write(reference_migrations_dir(), copy)
+    failure_texts: dict[str, str] = {}
 
-    outcomes = _by_function(_run_child(["scenarios/db", "--migrations", str(copy)], tmp_path, harness_config))
+    outcomes = _by_function(
+        _run_child(["scenarios/db", "--migrations", str(copy)], tmp_path, harness_config, failure_texts)
+    )
 
     missed = [name for name in mutant.caught_by if outcomes.get(name) != "failed"]
     assert missed == [], f"{mutant.name} ({mutant.description}) was not caught by {missed}"
+    unnamed = [
+        (name, word)
+        for name in mutant.caught_by
+        for word in mutant.failure_names
+        if not any(word in text for test, text in failure_texts.items() if test.split("[", 1)[0] == name)
+    ]
+    assert unnamed == [], f"{mutant.name}: the failure messages do not name {unnamed}"
 
 
 def _service_run(mutant: Mutant, tmp_path: Path, harness_config: HarnessConfig) -> dict[str, str]:

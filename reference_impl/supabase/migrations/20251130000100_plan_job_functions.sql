@@ -118,12 +118,70 @@ $$;
 revoke all on all functions in schema plan_jobs_internal from public, anon, authenticated, service_role;
 
 
--- claim_next_plan_job: the oldest pending job, claimed for one attempt.
+-- Every function below that reads or writes jobs and plans by key runs with
+-- enable_seqscan = off (docs/decisions.md D17): PL/pgSQL caches its plans per connection,
+-- and on a young or freshly analyzed empty table the planner would pick a sequential scan
+-- that stays in that connection's cache while the table grows. With the setting, the
+-- plan goes through the index from the first row on; statements with no usable index
+-- still scan (the setting only ranks index paths first).
+
+-- claim_next_plan_jobs: up to p_limit oldest pending jobs, each claimed for one attempt.
+create or replace function public.claim_next_plan_jobs(p_worker_id text, p_limit integer)
+returns setof public.plan_generation_jobs
+language plpgsql
+security definer
+set search_path = ''
+set enable_seqscan = off
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    if p_worker_id is null or btrim(p_worker_id) = '' then
+        raise exception 'p_worker_id is required (a name for the worker claiming the job)'
+            using errcode = 'PT400';
+    end if;
+    if p_limit is null or p_limit not between 1 and 100 then
+        raise exception 'p_limit must be from 1 to 100, got %', coalesce(p_limit::text, 'null')
+            using errcode = 'PT400';
+    end if;
+
+    -- The claim order is exactly the partial index (created_at, id) where pending: the
+    -- scan stops after p_limit unlocked rows and never sorts the queue. The plan is the
+    -- generic one (plan_cache_mode above): with a custom plan per p_limit the statement
+    -- would be planned again on every call.
+    return query
+    with next_jobs as (
+        select j.id
+          from public.plan_generation_jobs j
+         where j.status = 'pending'
+         order by j.created_at, j.id
+         limit p_limit
+         for update skip locked
+    ), claimed as (
+        update public.plan_generation_jobs j
+           set status      = 'processing',
+               started_at  = now(),
+               updated_at  = now(),
+               claimed_by  = p_worker_id,
+               claim_token = gen_random_uuid()
+          from next_jobs
+         where j.id = next_jobs.id
+           and j.status = 'pending'
+        returning j.*
+    )
+    select * from claimed order by claimed.created_at, claimed.id;
+end
+$$;
+
+
+-- claim_next_plan_job: the oldest pending job, claimed for one attempt. The same claim as
+-- claim_next_plan_jobs with a constant limit (a call of it from here would cost a nested
+-- function scan and a replanned statement per claim).
 create or replace function public.claim_next_plan_job(p_worker_id text)
 returns setof public.plan_generation_jobs
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 begin
     if p_worker_id is null or btrim(p_worker_id) = '' then
@@ -160,6 +218,7 @@ returns public.plan_generation_jobs
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_job public.plan_generation_jobs;
@@ -207,6 +266,7 @@ returns public.plan_generation_jobs
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_job public.plan_generation_jobs;
@@ -291,6 +351,7 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_ids uuid[];
@@ -319,6 +380,7 @@ returns public.plan_generation_jobs
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_job public.plan_generation_jobs;
@@ -353,6 +415,7 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_count integer;
@@ -390,6 +453,7 @@ returns public.plan_generation_jobs
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_job public.plan_generation_jobs;
@@ -511,6 +575,7 @@ $$;
 -- Who may call what (DESIGN §3.3). Supabase's default privileges grant EXECUTE on new
 -- functions to anon and authenticated, so every grant starts from a full revoke.
 revoke all on function public.claim_next_plan_job(text) from public, anon, authenticated;
+revoke all on function public.claim_next_plan_jobs(text, integer) from public, anon, authenticated;
 revoke all on function public.complete_plan_job(uuid, uuid, jsonb) from public, anon, authenticated;
 revoke all on function public.fail_plan_job(uuid, uuid, text, text, boolean) from public, anon, authenticated;
 revoke all on function public.reset_stuck_plan_jobs(interval) from public, anon, authenticated;
@@ -521,6 +586,7 @@ revoke all on function public.get_active_plan_job() from public, anon, authentic
 revoke all on function public.plan_job_health(interval) from public, anon, authenticated;
 
 grant execute on function public.claim_next_plan_job(text) to service_role;
+grant execute on function public.claim_next_plan_jobs(text, integer) to service_role;
 grant execute on function public.complete_plan_job(uuid, uuid, jsonb) to service_role;
 grant execute on function public.fail_plan_job(uuid, uuid, text, text, boolean) to service_role;
 grant execute on function public.reset_stuck_plan_jobs(interval) to service_role;

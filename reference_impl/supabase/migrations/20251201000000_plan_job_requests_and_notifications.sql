@@ -20,6 +20,7 @@ returns table (job_id uuid, status text, created boolean, superseded_job_id uuid
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
     v_active public.plan_generation_jobs;

@@ -194,24 +194,24 @@ async def test_attempt_deadline_spans_both_stages(
     job_input: dict[str, Any],
     dribble: Any,
 ) -> None:
-    # Each stage answers after 40 ms of keep-alive lines: under the 60 ms per-call limit,
-    # but the two together pass the 70 ms attempt deadline.
+    # Each stage answers after 400 ms of keep-alive lines: under the 600 ms per-call limit,
+    # but the two together pass the 700 ms attempt deadline (wide enough for a loaded machine).
     body = completion_response(valid_plan).content
 
     def slow_answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=dribble(interval_ms=5, duration_ms=40, tail=body))
+        return httpx.Response(200, stream=dribble(interval_ms=50, duration_ms=400, tail=body))
 
     route = deepseek_api.post("/chat/completions").mock(side_effect=slow_answer)
-    settings = make_settings(attempt_timeout_ms=70, call_timeout_ms=60)
+    settings = make_settings(attempt_timeout_ms=700, call_timeout_ms=600)
     started = time.monotonic()
 
     error = await failed_attempt(job_input, http_client, settings)
 
     elapsed_ms = (time.monotonic() - started) * 1000
     assert error.code is ErrorCode.AI_TIMEOUT
-    assert "INTERNAL_TIMEOUT_MS=70" in error.message
+    assert "INTERNAL_TIMEOUT_MS=700" in error.message
     assert route.call_count == 2
-    assert elapsed_ms < 70 + MARGIN_MS
+    assert elapsed_ms < 700 + MARGIN_MS
 
 
 async def test_injected_clock_decides_the_deadline(

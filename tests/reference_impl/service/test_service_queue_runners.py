@@ -10,7 +10,7 @@ from fake_llm.server import FakeDeepSeek
 from harness.queue_db import QueueDatabase
 from reference_impl.queue.loop import QueueLoop
 from reference_impl.queue.outcome import InvocationOutcome, ProcessedJob
-from reference_impl.queue.runners import ChildProcessRunner
+from reference_impl.queue.runners import ChildProcessRunner, FinishedInvocation, StartedInvocation
 from tests.reference_impl.service.conftest import ServiceFactory
 
 
@@ -69,6 +69,39 @@ class _CountingRunner:
         processed = tuple(ProcessedJob(str(n), "completed", None, 0, 1) for n in range(claimed))
         return InvocationOutcome(processed=processed, claimed=claimed)
 
+    async def start(self, max_jobs: int) -> StartedInvocation:
+        return FinishedInvocation(await self.run(max_jobs))
+
+
+class _HeldInvocation:
+    """Claims made; its attempts end when `release` is set."""
+
+    def __init__(self, claimed: int, release: asyncio.Event) -> None:
+        self.claimed = claimed
+        self.killed = False
+        self.release = release
+
+    async def outcome(self) -> InvocationOutcome:
+        await self.release.wait()
+        return InvocationOutcome(claimed=self.claimed)
+
+
+class _HeldRunner:
+    """Invocations whose attempts all end together, when the test says so."""
+
+    def __init__(self, claims: list[int]) -> None:
+        self.claims = claims
+        self.started = 0
+        self.release = asyncio.Event()
+
+    async def run(self, max_jobs: int) -> InvocationOutcome:
+        raise AssertionError("the background loop starts invocations; it does not run them whole")
+
+    async def start(self, max_jobs: int) -> StartedInvocation:
+        claimed = self.claims[self.started] if self.started < len(self.claims) else 0
+        self.started += 1
+        return _HeldInvocation(claimed, self.release)
+
 
 async def test_the_loop_keeps_going_while_invocations_come_back_full() -> None:
     runner = _CountingRunner([2, 2, 1])
@@ -85,3 +118,29 @@ async def test_the_loop_keeps_going_while_invocations_come_back_full() -> None:
 
     assert runner.calls == 3, "two full invocations, then one that was not full, then wait"
     assert [outcome.claimed for outcome in outcomes] == [2, 2, 1]
+
+
+async def test_the_loop_claims_the_next_invocation_while_the_previous_attempts_run() -> None:
+    runner = _HeldRunner([2, 2, 1])
+    outcomes: list[InvocationOutcome] = []
+    loop = QueueLoop(runner, interval_s=3600, max_jobs=2, on_outcome=outcomes.append)
+    task = asyncio.create_task(loop.run_forever())
+
+    loop.trigger()
+    for _ in range(100):
+        if runner.started >= 3:
+            break
+        await asyncio.sleep(0.01)
+    claimed_before_any_ended = runner.started
+    ended_before_release = len(outcomes)
+    runner.release.set()
+    for _ in range(100):
+        if len(outcomes) == 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+
+    assert (claimed_before_any_ended, ended_before_release) == (3, 0), (
+        "each full invocation's claims start the next one without waiting for its attempts"
+    )
+    assert sorted(outcome.claimed for outcome in outcomes) == [1, 2, 2]

@@ -123,7 +123,7 @@ def _fail(*args: Any, **kwargs: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("target", "request_of", "surface", "code"),
+    ("failing", "request_of", "surface", "code"),
     [
         (
             "reference_impl.functions.compute_targets",
@@ -152,13 +152,13 @@ async def test_an_unexpected_failure_is_a_logged_500_without_details(
     queue_db: QueueDatabase,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    target: str,
+    failing: str,
     request_of: Callable[[JwtAuthority, QueueDatabase], tuple[str, str, dict[str, str]]],
     surface: str,
     code: str,
 ) -> None:
     client = await start_service()
-    monkeypatch.setattr(target, _fail)
+    monkeypatch.setattr(failing, _fail)
     method, path, headers = request_of(authority, queue_db)
 
     with caplog.at_level(logging.ERROR, logger="reference_impl.surface_guard"):

@@ -1,8 +1,8 @@
 """Benchmark: throughput and memory of `run_attempt` alone, DeepSeek replaced in-process.
 
-Not collected by pytest (no `test_` prefix). Run:
+Run:
 
-    .venv/bin/python tests/reference_impl/pipeline/bench_pipeline_attempt.py \
+    .venv/bin/python benchmarks/bench_pipeline_attempt.py \
         --jobs 400 --concurrency 200 --latency-ms 0 2000
 
 For each latency it prints attempts per second, the latency-bound ideal
