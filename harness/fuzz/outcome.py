@@ -98,7 +98,7 @@ class FuzzOutcome:
         allowed = sum(self.allowed.values())
         text = (
             f"{self.cases} cases on {self.operations} operations, {server} server errors, "
-            f"{other} answers not as documented, {allowed} allowed refusals (seed {self.seed})"
+            f"{other} answers not as documented, {allowed} documented exceptions (seed {self.seed})"
         )
         return text + "".join(f"; {note}" for note in self.notes)
 
