@@ -10,6 +10,8 @@ from harness.chaos import NEMESES, ChaosOutcome
 from harness.checkers import DbSnapshot, all_invariants
 from harness.client import PlanJobs, QueueAdmin, SupabaseHttp
 from harness.faults import ScenarioFake
+from harness.fuzz.documents import PUBLISHED_DOCUMENTS, PublishedDocument
+from harness.fuzz.outcome import FuzzOutcome
 from harness.history import History
 from harness.oracle import check_plan, compute_targets
 from harness.poller import TERMINAL_STATUSES, JobSnapshot, PollOutcome, UiState
@@ -25,11 +27,13 @@ from pgcaller import Caller, as_caller
 __all__ = [
     "DEFAULT_JOB_INPUT",
     "NEMESES",
+    "PUBLISHED_DOCUMENTS",
     "TERMINAL_STATUSES",
     "Backoff",
     "Caller",
     "ChaosOutcome",
     "DbSnapshot",
+    "FuzzOutcome",
     "History",
     "IsolatedStack",
     "JobSnapshot",
@@ -37,6 +41,7 @@ __all__ = [
     "PlanJobs",
     "PollOutcome",
     "ProfileFactory",
+    "PublishedDocument",
     "QueueAdmin",
     "QueueDatabase",
     "QueueUser",

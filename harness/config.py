@@ -23,6 +23,7 @@ from harness.db.providers import DatabaseRequest, looks_like_dsn
 from harness.env_file import EnvFileMissing, read_env_file
 from harness.errors import TargetSetupError
 from harness.estimator import HARD_CAP_SECONDS
+from harness.fuzz.budget import FuzzBudget, FuzzBudgetError
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
 from harness.stack.local import SERVICE_DEFAULTS, FunctionsSetup
 from harness.target.fake import FakeGiven, FakeToStart
@@ -47,6 +48,7 @@ class HarnessConfig:
     fake_api_keys: str | None = field(default=None, repr=False)  # keys a fake the harness starts accepts
     max_skipped_percent: float | None = None
     functions: FunctionsSetup | None = None  # a team's Edge Functions for the local stack
+    fuzz: FuzzBudget = field(default_factory=FuzzBudget)  # how much the fuzz scenarios do per document
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> HarnessConfig:
@@ -99,6 +101,7 @@ class HarnessConfig:
             fake_api_keys=env.get(API_KEYS_ENV) or None,
             max_skipped_percent=_percent(options.value(config, "max-skipped")),
             functions=functions,
+            fuzz=_fuzz_budget(config),
         )
 
 
@@ -123,6 +126,13 @@ def _deployed(
         allow_destructive=bool(options.value(config, "allow-destructive")),
         max_wait_s=max_wait_s,
     )
+
+
+def _fuzz_budget(config: pytest.Config) -> FuzzBudget:
+    try:
+        return FuzzBudget.parse(options.value(config, "fuzz-examples"), options.value(config, "fuzz-seconds"))
+    except FuzzBudgetError as error:
+        raise TargetSetupError(str(error)) from None
 
 
 def _functions(config: pytest.Config) -> FunctionsSetup | None:

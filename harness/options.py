@@ -97,6 +97,13 @@ OPTIONS = (
         "(guards against a misconfigured target that silently skips everything)",
     ),
     OptionSpec(
+        "fuzz-examples",
+        "fuzz scenarios: cases per operation of an OpenAPI document in each mode (schema-valid, "
+        "schema-violating)",
+        "25",
+    ),
+    OptionSpec("fuzz-seconds", "fuzz scenarios: time limit per OpenAPI document, in seconds", "60"),
+    OptionSpec(
         "allow-destructive",
         "the deployed target's database is disposable: run the database scenarios on it "
         "(they need its queue to themselves and remove every row they create)",

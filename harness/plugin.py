@@ -35,6 +35,7 @@ pytest_plugins = [
     "harness.fixtures.service",
     "harness.fixtures.stacks",
     "harness.fixtures.chaos",
+    "harness.fixtures.fuzz",
 ]
 
 WORKERINPUT_DATABASE = "plan_conformance_database"
@@ -49,6 +50,8 @@ MARKERS = (
     "destructive: needs the target's queue to itself (a database it may fill and empty); runs on a "
     "deployed target only with --allow-destructive",
     "smoke: safe for staging with the real DeepSeek",
+    "fuzz: fuzzes the target's published OpenAPI documents (schemathesis); calls the queue's functions "
+    "as service role, so also destructive",
 )
 
 

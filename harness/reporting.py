@@ -190,6 +190,10 @@ class ConformanceReporter:
         text += skip_summary(list(self.scenarios.values())).render()
         for line in text.splitlines():
             terminalreporter.write_line(line)
+        for check in self.checks:  # one-line verdicts a check gives for the log (the fuzzer's counts)
+            summary = check.details.get("summary")
+            if isinstance(summary, str):
+                terminalreporter.write_line(self.redactor.text(f"{check.name}: {summary}"))
         if self.too_many_skipped is not None:
             terminalreporter.write_line(f"FAILED: {self.too_many_skipped}", red=True)
         if self.run_dir is not None:

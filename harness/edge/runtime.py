@@ -34,6 +34,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from harness.edge import ADMIN_TOKEN_ENV
 from harness.edge.deno_binary import Deno
@@ -100,7 +101,8 @@ async def _forward(
     headers: Mapping[str, str],
     body: bytes,
 ) -> web.Response:
-    async with session.request(method, url, headers=headers, data=body, allow_redirects=False) as answer:
+    target = URL(url, encoded=True)  # already encoded: sent as it came
+    async with session.request(method, target, headers=headers, data=body, allow_redirects=False) as answer:
         content = await answer.read()
         return web.Response(status=answer.status, body=content, headers=_forwarded_headers(answer.headers))
 
@@ -134,10 +136,12 @@ async def invoke_function(
 
 async def functions_route(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    tail = request.match_info.get("tail", "")
-    path = "/" + tail if tail else "/"
-    if request.query_string:
-        path += "?" + request.query_string
+    # The rest of the path and the query as the client encoded them (decoded, a `%23` would end
+    # the URL as a fragment and a `%2F` would split a segment).
+    raw_segments = request.rel_url.raw_path.split("/", 4)  # "", "functions", "v1", name, tail
+    path = "/" + (raw_segments[4] if len(raw_segments) > 4 else "")
+    if request.rel_url.raw_query_string:
+        path += "?" + request.rel_url.raw_query_string
     body = await request.read()
     return await invoke_function(
         request.app, name, request.method, path, _forwarded_headers(request.headers), body
@@ -146,7 +150,7 @@ async def functions_route(request: web.Request) -> web.Response:
 
 async def upstream_route(request: web.Request) -> web.Response:
     body = await request.read()
-    url = request.app[UPSTREAM_KEY] + request.rel_url.path_qs
+    url = request.app[UPSTREAM_KEY] + request.rel_url.raw_path_qs  # as encoded: see functions_route
     try:
         return await _forward(
             request.app[SESSION_KEY], request.method, url, _forwarded_headers(request.headers), body

@@ -14,7 +14,8 @@ Deno.serve(async (request: Request): Promise<Response> => {
   if (body.includes("sleep")) {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
   }
-  const answer = { name: "%s", method: request.method, path: new URL(request.url).pathname, body };
+  const url = new URL(request.url);
+  const answer = { name: "%s", method: request.method, path: url.pathname, query: url.search, body };
   return Response.json({ ...answer, supabaseUrl: Deno.env.get("SUPABASE_URL") });
 });
 """

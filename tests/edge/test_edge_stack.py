@@ -73,19 +73,28 @@ def _workers(stack: LocalStack) -> dict[str, dict[str, object]]:
 def test_the_gateway_sends_functions_to_deno_and_the_rest_to_the_reference(edge_stack: StackFactory) -> None:
     stack = edge_stack(WORKER_INTERVAL_MS="0")
 
-    function = httpx.post(f"{stack.service_url}/functions/v1/create-plan-job/sub?x=1", content=b"hello")
+    function = httpx.post(
+        f"{stack.service_url}/functions/v1/create-plan-job/sub%2Fpart?x=1%23y", content=b"hello"
+    )
     rest = httpx.get(f"{stack.service_url}/rest/v1/plan_generation_jobs", headers=_service_headers(stack))
+    # A `%23` in a filter stays in the value: decoded on the way, it would end the URL there.
+    filtered = httpx.get(
+        f"{stack.service_url}/rest/v1/plan_generation_jobs?error_code=in.(a%23b)&select=id",
+        headers=_service_headers(stack),
+    )
     missing = httpx.post(f"{stack.service_url}/functions/v1/no-such-function")
 
     assert function.status_code == 200
     assert function.json() == {
         "name": "create-plan-job",
         "method": "POST",
-        "path": "/sub",
+        "path": "/sub%2Fpart",
+        "query": "?x=1%23y",
         "body": "hello",
         "supabaseUrl": stack.service_url,
     }
     assert (rest.status_code, rest.json()) == (200, [])
+    assert (filtered.status_code, filtered.json()) == (200, []), filtered.text
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
     assert httpx.get(f"{stack.service_url}/__edge/workers").status_code == 401
 
