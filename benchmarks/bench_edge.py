@@ -5,17 +5,20 @@ Run: `.venv/bin/python benchmarks/bench_edge.py [--runs 3] [--workers 2]
 [--functions examples/supabase/functions] [--top 8] [scenarios/http ...]`
 
 Each round runs the same scenarios twice, `pytest <scenarios> -n <workers>` with and without
-`--functions <folder>`, in alternating order (the reference first in even rounds, the
-functions first in odd ones), each in a fresh pytest process. The wall time is the child
-process's, start to exit: PostgreSQL, the stacks, the preflight and every scenario. It prints
-each round, the median wall time of each side, their ratio (goal: at most 1.3), and the
-functions' cold start as the preflight measured it (the `edge functions: ... cold start X s`
-line of the pytest header). Before the rounds the preflight runs twice in this process
-(`harness.edge.preflight.prepare`): the first fills Deno's caches, the second is timed, since
-every `--functions` run pays it before its first scenario. Last come the scenarios whose
-median duration differs most between the two sides, which is where to look when the ratio
-is high. A round with a failed scenario is reported; its times are still printed but the
-benchmark exits 1.
+`--functions <folder>`, each in a fresh pytest process, in alternating order (the reference
+first in rounds 1, 3, ..., the functions first in rounds 2, 4, ...). The wall time is the
+child process's, start to exit: PostgreSQL, the stacks, the preflight and every scenario. The
+CPU time is that of the whole process tree (pytest, xdist workers, PostgreSQL, the fake, the
+service, the edge runtime and its Deno workers), which a loaded machine disturbs less than
+the wall time. It prints each round, the median wall and CPU time of each side, their ratios
+(goal for the wall time: at most 1.3), and the functions' cold start as the preflight
+measured it (the `edge functions: ... cold start X s` line of the pytest header).
+
+Before the rounds the preflight runs twice in this process (`harness.edge.preflight.prepare`):
+the first fills Deno's caches, the second is timed, since every `--functions` run pays it
+before its first scenario. Last come the scenarios whose median duration differs most
+between the two sides, which is where to look when the ratio is high. A round with a failed
+scenario is reported; its times are still printed, and the benchmark exits 1.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,6 +53,7 @@ class SuiteRun:
 
     side: str
     wall_s: float
+    cpu_s: float
     load_before: float
     passed: int
     failed: int
@@ -73,11 +78,13 @@ def run_suite(side: str, arguments: argparse.Namespace, workdir: Path) -> SuiteR
     if side == FUNCTIONS:
         command += ["--functions", str(arguments.functions)]
     load_before = os.getloadavg()[0]
+    cpu_before = _children_cpu_s()
     started = time.monotonic()
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False
     )
     wall_s = time.monotonic() - started
+    cpu_s = _children_cpu_s() - cpu_before
     (workdir / "pytest.out").write_text(completed.stdout + completed.stderr, encoding="utf-8")
     results = sorted(report_dir.glob("*/results.json"))
     if not results:
@@ -88,12 +95,19 @@ def run_suite(side: str, arguments: argparse.Namespace, workdir: Path) -> SuiteR
     return SuiteRun(
         side=side,
         wall_s=wall_s,
+        cpu_s=cpu_s,
         load_before=load_before,
         passed=outcomes.count("passed"),
         failed=sum(outcome in ("failed", "error") for outcome in outcomes),
         cold_start_s=float(cold.group("seconds")) if cold else None,
         durations={scenario["nodeid"]: float(scenario["duration_seconds"]) for scenario in scenarios},
     )
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU of every finished descendant (each reaped by its parent)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed_preflight(functions: Path) -> tuple[float, float]:
@@ -106,16 +120,18 @@ def timed_preflight(functions: Path) -> tuple[float, float]:
 
 def print_rounds(rounds: list[tuple[SuiteRun, SuiteRun]]) -> None:
     print(
-        f"\n{'round':>5}  {'reference s':>11}  {'functions s':>11}  {'ratio':>5}  "
-        f"{'cold start s':>12}  {'passed/failed (ref | fn)':>24}  {'load before (ref | fn)':>22}"
+        f"\n{'round':>5}  {'wall s (ref | fn)':>17}  {'ratio':>5}  {'CPU s (ref | fn)':>17}  "
+        f"{'ratio':>5}  {'cold start s':>12}  {'passed/failed (ref | fn)':>24}  {'load (ref | fn)':>15}"
     )
     for number, (reference, functions) in enumerate(rounds, start=1):
         cold = f"{functions.cold_start_s:.2f}" if functions.cold_start_s is not None else "?"
+        walls = f"{reference.wall_s:.1f} | {functions.wall_s:.1f}"
+        cpus = f"{reference.cpu_s:.1f} | {functions.cpu_s:.1f}"
         outcomes = f"{reference.passed}/{reference.failed} | {functions.passed}/{functions.failed}"
         loads = f"{reference.load_before:.1f} | {functions.load_before:.1f}"
         print(
-            f"{number:>5}  {reference.wall_s:>11.1f}  {functions.wall_s:>11.1f}  "
-            f"{functions.wall_s / reference.wall_s:>5.2f}  {cold:>12}  {outcomes:>24}  {loads:>22}"
+            f"{number:>5}  {walls:>17}  {functions.wall_s / reference.wall_s:>5.2f}  {cpus:>17}  "
+            f"{functions.cpu_s / reference.cpu_s:>5.2f}  {cold:>12}  {outcomes:>24}  {loads:>15}"
         )
 
 
@@ -124,13 +140,18 @@ def print_summary(
 ) -> None:
     reference = statistics.median(run.wall_s for run, _ in rounds)
     functions = statistics.median(run.wall_s for _, run in rounds)
+    reference_cpu = statistics.median(run.cpu_s for run, _ in rounds)
+    functions_cpu = statistics.median(run.cpu_s for _, run in rounds)
     colds = [run.cold_start_s for _, run in rounds if run.cold_start_s is not None]
     ratio = functions / reference
     verdict = "within" if ratio <= RATIO_GOAL else "above"
-    print(f"\nmedian of {len(rounds)} round(s)")
-    print(f"  reference functions (Python)   {reference:8.1f} s")
-    print(f"  Edge Functions (TypeScript)    {functions:8.1f} s")
-    print(f"  ratio functions / reference    {ratio:8.2f}   ({verdict} the goal of {RATIO_GOAL})")
+    print(f"\nmedian of {len(rounds)} round(s)              wall        CPU")
+    print(f"  reference functions (Python)   {reference:8.1f} s  {reference_cpu:8.1f} s")
+    print(f"  Edge Functions (TypeScript)    {functions:8.1f} s  {functions_cpu:8.1f} s")
+    print(
+        f"  ratio functions / reference    {ratio:8.2f}    {functions_cpu / reference_cpu:8.2f}"
+        f"     (wall: {verdict} the goal of {RATIO_GOAL})"
+    )
     if colds:
         print(f"  cold start (pytest header)     {statistics.median(colds):8.2f} s   (slowest worker)")
     print(f"  preflight, warm caches         {preflight_s:8.2f} s   (cold start {preflight_cold_s:.2f} s)")
