@@ -2,7 +2,8 @@
 reference's functions as the peer measured in the same run.
 
 Run: `.venv/bin/python benchmarks/bench_edge.py [--runs 3] [--workers 2]
-[--functions examples/supabase/functions] [--top 8] [scenarios/http ...]`
+[--functions examples/supabase/functions] [--functions-env-file FILE] [--top 8]
+[scenarios/http ...]`
 
 Each round runs the same scenarios twice, `pytest <scenarios> -n <workers>` with and without
 `--functions <folder>`, each in a fresh pytest process, in alternating order (the reference
@@ -77,6 +78,8 @@ def run_suite(side: str, arguments: argparse.Namespace, workdir: Path) -> SuiteR
     ]  # not -q: the header carries the functions' cold start
     if side == FUNCTIONS:
         command += ["--functions", str(arguments.functions)]
+        if arguments.functions_env_file is not None:
+            command += ["--functions-env-file", str(arguments.functions_env_file)]
     load_before = os.getloadavg()[0]
     cpu_before = _children_cpu_s()
     started = time.monotonic()
@@ -190,6 +193,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="rounds; each runs both sides once")
     parser.add_argument("--workers", type=int, default=2, help="pytest -n")
     parser.add_argument("--functions", type=Path, default=DEFAULT_FUNCTIONS)
+    parser.add_argument(
+        "--functions-env-file", type=Path, help="the functions' own settings (functions side only)"
+    )
     parser.add_argument("--top", type=int, default=8, help="scenarios listed by difference")
     arguments = parser.parse_args()
     if arguments.runs < 1:
@@ -197,6 +203,8 @@ def main() -> int:
     if arguments.workers < 1:
         parser.error(f"--workers must be at least 1, got {arguments.workers}")
     arguments.functions = arguments.functions.resolve()
+    if arguments.functions_env_file is not None:
+        arguments.functions_env_file = arguments.functions_env_file.resolve()
 
     print(
         f"scenarios: {' '.join(arguments.scenarios)}, pytest -n {arguments.workers}, "
