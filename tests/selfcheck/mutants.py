@@ -1,10 +1,10 @@
-"""Planted bugs: the seed's failures, written into copies of the reference migrations or
-of the reference service.
+"""Planted bugs: the seed's failures, written into copies of the reference migrations, of
+the reference service, or of the project's Edge Functions in TypeScript.
 
 Each mutant is a list of exact text edits of files under one root (the migrations folder,
-or the `reference_impl` package). An edit that no longer matches (because the reference
-changed) is an error, never a silent no-op: the self-check must keep proving that the
-suite catches each bug.
+the `reference_impl` package, or `examples/supabase/functions`). An edit that no longer
+matches (because the reference changed) is an error, never a silent no-op: the self-check
+must keep proving that the suite catches each bug.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ class Mutant:
     # words the failure message of each test in caught_by must contain (what it names)
     failure_names: tuple[str, ...] = ()
 
-    def write(self, source: Path, target: Path) -> None:
-        """Copy the tree at `source` to `target` with the edits applied."""
-        shutil.copytree(source, target)
+    def write(self, source: Path, target: Path, *, leave_out: tuple[str, ...] = ()) -> None:
+        """Copy the tree at `source` to `target` (without entries named in `leave_out`) with
+        the edits applied."""
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(*leave_out) if leave_out else None)
         for edit in self.edits:
             path = target / edit.file
             text = path.read_text(encoding="utf-8")
@@ -256,4 +257,76 @@ SERVICE_MUTANTS = (
     RATE_LIMIT_AS_UNEXPECTED,
     VEGETARIAN_CHICKEN_SAVED,
     WORKER_WITHOUT_BACKOFF,
+)
+
+
+# -- bugs in the Edge Functions: edits of files under examples/supabase/functions/ ----------
+# Each edit still type-checks: the harness's preflight runs `deno check` on the copy, and a
+# type error would stop the run before any scenario could catch the bug.
+
+DEADLINE_WITHOUT_ABORT = Mutant(
+    name="deadline_without_abort",
+    description="the DeepSeek request is sent without its AbortSignal, so the deadline timers "
+    "fire but nothing aborts a hung call: the attempt never ends and its job stays processing",
+    edits=(Edit("_shared/deepseek.ts", "        signal: call.signal,\n", ""),),
+    caught_by=(
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
+        "scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
+    ),
+)
+
+EDGE_RATE_LIMIT_AS_UNEXPECTED = Mutant(
+    name="edge_rate_limit_reported_as_unexpected_error",
+    description="codeForStatus has no case for 429, so DeepSeek's rate limit is recorded as "
+    "UNEXPECTED_ERROR and the app shows a generic error instead of 'busy'",
+    edits=(Edit("_shared/deepseek.ts", '  if (status === 429) return ["AI_RATE_LIMIT", ""];\n', ""),),
+    caught_by=(
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
+    ),
+)
+
+PLAN_SAVED_WITHOUT_VALIDATION = Mutant(
+    name="plan_saved_without_validation",
+    description="the attempt only logs the validator's violations and returns the plan, so a plan "
+    "with chicken for a vegetarian, or with a day missing, is saved",
+    edits=(
+        Edit(
+            "_shared/attempt.ts",
+            "  if (violations.length > 0) "
+            'throw new PipelineError("VALIDATION_FAILED", summarize(violations));\n',
+            "  if (violations.length > 0) log.warn(summarize(violations), { jobId: job.id });\n",
+        ),
+    ),
+    caught_by=(
+        "scenarios/http/test_plan_validity.py::"
+        "test_plans_breaking_diet_or_avoid_rules_are_never_saved[Vegetarian-diet_violation]",
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_missing_day]",
+    ),
+)
+
+EXCEPTION_SKIPS_FAIL_PLAN_JOB = Mutant(
+    name="exception_skips_fail_plan_job",
+    description="a failed attempt is logged and rethrown instead of reported with fail_plan_job, "
+    "so the job stays processing until stuck recovery (the seed's endless spinner)",
+    edits=(
+        Edit(
+            "_shared/invocation.ts",
+            "    const failure = error instanceof PipelineError ? error : unexpected(error);\n"
+            "    return await fail(context, job, claimToken, failure, started);\n",
+            '    context.log.error("plan attempt failed", '
+            "{ jobId: job.id, exception: describeError(error) });\n"
+            "    throw error;\n",
+        ),
+    ),
+    caught_by=(
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[server_error_500]",
+        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[insufficient_balance_402]",
+    ),
+)
+
+FUNCTION_MUTANTS = (
+    DEADLINE_WITHOUT_ABORT,
+    EDGE_RATE_LIMIT_AS_UNEXPECTED,
+    PLAN_SAVED_WITHOUT_VALIDATION,
+    EXCEPTION_SKIPS_FAIL_PLAN_JOB,
 )

@@ -4,8 +4,11 @@ Migration bugs: the reference migrations are copied, one bug is planted, and `py
 scenarios/db --migrations <copy>` runs in a child process; the named scenarios must fail.
 Service bugs: the `reference_impl` package is copied, one bug is planted, and the named
 end-to-end scenarios run in a child process whose local service imports the copy
-(`--service-pythonpath`); each must fail. Control runs on unmodified copies must pass, so
-a failure is the bug's doing. Run alone with: pytest tests/selfcheck -v
+(`--service-pythonpath`); each must fail. Edge Function bugs: the project's TypeScript
+functions (`examples/supabase/functions`, without `node_modules`) are copied, one bug is
+planted, and the named scenarios run with `--functions <copy>`; each must fail. Control runs
+on unmodified copies must pass, so a failure is the bug's doing. Run alone with:
+pytest tests/selfcheck -v
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.db.migrations import reference_migrations_dir
-from tests.selfcheck.mutants import MIGRATION_MUTANTS, SERVICE_MUTANTS, Mutant
+from tests.selfcheck.mutants import FUNCTION_MUTANTS, MIGRATION_MUTANTS, SERVICE_MUTANTS, Mutant
 
 ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "examples" / "supabase" / "functions"
 CHILD_MAX_WAIT_S = "15"
 
 pytestmark = pytest.mark.slow
@@ -140,6 +144,33 @@ def test_unmodified_service_passes(tmp_path: Path, harness_config: HarnessConfig
 @pytest.mark.parametrize("mutant", SERVICE_MUTANTS, ids=[mutant.name for mutant in SERVICE_MUTANTS])
 def test_planted_service_bug_is_caught(tmp_path: Path, harness_config: HarnessConfig, mutant: Mutant) -> None:
     outcomes = _service_run(mutant, tmp_path, harness_config)
+
+    missed = [node_id for node_id in mutant.caught_by if outcomes.get(_test_name(node_id)) != "failed"]
+    assert missed == [], f"{mutant.name} ({mutant.description}) was not caught by {missed}"
+
+
+def _functions_run(mutant: Mutant, tmp_path: Path, harness_config: HarnessConfig) -> dict[str, str]:
+    copy = tmp_path / "functions"
+    mutant.write(FUNCTIONS_DIR, copy, leave_out=("node_modules",))
+    arguments = [*mutant.caught_by, "--functions", str(copy), "--max-wait", CHILD_MAX_WAIT_S]
+    return _run_child(arguments, tmp_path, harness_config)
+
+
+def test_unmodified_functions_pass(tmp_path: Path, harness_config: HarnessConfig) -> None:
+    node_ids = sorted({node_id for mutant in FUNCTION_MUTANTS for node_id in mutant.caught_by})
+    control = Mutant("control", "no edits", (), tuple(node_ids))
+
+    outcomes = _functions_run(control, tmp_path, harness_config)
+
+    assert {_test_name(node_id) for node_id in node_ids} <= set(outcomes), outcomes
+    assert [name for name, outcome in outcomes.items() if outcome != "passed"] == []
+
+
+@pytest.mark.parametrize("mutant", FUNCTION_MUTANTS, ids=[mutant.name for mutant in FUNCTION_MUTANTS])
+def test_planted_function_bug_is_caught(
+    tmp_path: Path, harness_config: HarnessConfig, mutant: Mutant
+) -> None:
+    outcomes = _functions_run(mutant, tmp_path, harness_config)
 
     missed = [node_id for node_id in mutant.caught_by if outcomes.get(_test_name(node_id)) != "failed"]
     assert missed == [], f"{mutant.name} ({mutant.description}) was not caught by {missed}"
