@@ -4,7 +4,9 @@ on every transition and no secret."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -66,6 +68,17 @@ def test_retried_and_cancelled_jobs_send_no_notification(
     assert _notifications(jobs) == []
 
 
+def _transitions_until_completed(log: LogFile, job_id: str, wait_s: float = 5.0) -> list[dict[str, Any]]:
+    """The job's transition records; the log may be written a moment after the row changed."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        records = [json.loads(line) for line in log.lines() if line.startswith("{")]
+        transitions = [record for record in records if record.get("jobId") == job_id and "event" in record]
+        if any(record["event"] == "job.completed" for record in transitions) or time.monotonic() > deadline:
+            return transitions
+        time.sleep(0.05)
+
+
 def test_every_transition_is_logged_with_job_id_status_retry_count_and_error_code(
     make_user: Callable[[], PlanJobs],
     profile_factory: ProfileFactory,
@@ -80,8 +93,7 @@ def test_every_transition_is_logged_with_job_id_status_retry_count_and_error_cod
     job_id = jobs.create_job_id(profile_factory.make())
     assert poll(jobs, job_id).ui_state is UiState.COMPLETED
 
-    records = [json.loads(line) for line in service_log.lines() if line.startswith("{")]
-    transitions = [record for record in records if record.get("jobId") == job_id and "event" in record]
+    transitions = _transitions_until_completed(service_log, job_id)
 
     events = [record["event"] for record in transitions]
     assert events[:1] == ["job.created"]

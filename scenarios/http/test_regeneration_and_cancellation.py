@@ -29,7 +29,15 @@ def test_creating_twice_returns_the_same_active_job(
     first = jobs.create(profile)
     second = jobs.create(profile)
 
-    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.status_code == 202, first.text
+    if second.status_code == 429:
+        # a fast target finished the first job before the second request: a new plan is then
+        # refused within the cooldown, and the first job must be the completed one
+        assert second.json()["error_code"] == "REGENERATION_TOO_SOON", second.text
+        finished = jobs.get_job(first.json()["jobId"])
+        assert finished is not None and finished.status == "completed"
+        return
+    assert second.status_code == 202, second.text
     assert second.json()["jobId"] == first.json()["jobId"]
 
 

@@ -47,3 +47,9 @@ def test_scenarios_import_only_names_the_harness_exports() -> None:
 def test_every_exported_name_exists() -> None:
     missing = [name for name in harness.__all__ if not hasattr(harness, name)]
     assert not missing
+
+
+def test_every_exported_name_has_one_home() -> None:
+    from harness import _MODULE_OF
+
+    assert sorted(_MODULE_OF) == sorted(harness.__all__)
