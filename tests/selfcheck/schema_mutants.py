@@ -28,7 +28,9 @@ CLAIM_INDEX_DROPPED = Mutant(
     caught_by=("test_indexes_for_the_claim_and_one_active_rules_exist",),
     failure_names=(
         "index plan_generation_jobs_pending_claim_idx",
-        "(created_at, id) WHERE status = 'pending'",
+        "(created_at, id, COALESCE(run_after, '-infinity'::timestamp with time zone)) "
+        "WHERE status = 'pending'",
+        "found no such index",
     ),
 )
 
