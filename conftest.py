@@ -1,4 +1,5 @@
-"""Root conftest: loads the harness plugin so `pytest scenarios --target X` works from the root,
-and pytest's `pytester` (the harness's own tests run the plugin in child pytest processes)."""
+"""Root conftest: pytest's `pytester` (the harness's own tests run the plugin in child pytest
+processes), and the harness plugin for runs with plugin autoloading off (it is otherwise
+loaded through its `pytest11` entry point, under the same name)."""
 
 pytest_plugins = ["harness.plugin", "pytester"]

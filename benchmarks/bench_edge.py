@@ -3,7 +3,7 @@ reference's functions as the peer measured in the same run.
 
 Run: `.venv/bin/python benchmarks/bench_edge.py [--runs 3] [--workers 2]
 [--functions examples/supabase/functions] [--functions-env-file FILE] [--top 8]
-[scenarios/http ...]`
+[plan_conformance/scenarios/http ...]`
 
 Each round runs the same scenarios twice, `pytest <scenarios> -n <workers>` with and without
 `--functions <folder>`, each in a fresh pytest process, in alternating order (the reference
@@ -178,7 +178,7 @@ def print_differences(rounds: list[tuple[SuiteRun, SuiteRun]], top: int) -> None
     for node in ranked[:top]:
         print(
             f"  {functions[node] - reference[node]:+7.2f} s  ({reference[node]:6.2f} -> "
-            f"{functions[node]:6.2f})  {node.removeprefix('scenarios/')}"
+            f"{functions[node]:6.2f})  {node.removeprefix('plan_conformance/scenarios/')}"
         )
 
 
@@ -189,7 +189,7 @@ def _median_durations(runs: list[SuiteRun]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="*", default=["scenarios/http"])
+    parser.add_argument("scenarios", nargs="*", default=["plan_conformance/scenarios/http"])
     parser.add_argument("--runs", type=int, default=3, help="rounds; each runs both sides once")
     parser.add_argument("--workers", type=int, default=2, help="pytest -n")
     parser.add_argument("--functions", type=Path, default=DEFAULT_FUNCTIONS)

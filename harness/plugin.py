@@ -52,6 +52,7 @@ MARKERS = (
     "smoke: safe for staging with the real DeepSeek",
     "fuzz: fuzzes the target's published OpenAPI documents (schemathesis); calls the queue's functions "
     "as service role, so also destructive",
+    "slow: takes more than a few seconds (child pytest processes, load, a chaos run)",
 )
 
 

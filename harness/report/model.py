@@ -21,7 +21,7 @@ class _Record(BaseModel):
 
 
 def area_of(nodeid: str) -> str:
-    """The conformance area of a test: `scenarios/test_error_codes.py::x` -> `error_codes`."""
+    """The conformance area of a test: `.../scenarios/http/test_error_codes.py::x` -> `error_codes`."""
     module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
     return module.removeprefix("test_") or module
 

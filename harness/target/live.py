@@ -200,7 +200,7 @@ class LocalTarget(Target):
         return (*self.pool.secrets.all(), keys.anon, keys.service_role)
 
     def scenario_database(self) -> ScenarioDatabase:
-        """A database of its own for `scenarios/db` (not the stack's: they empty it)."""
+        """A database of its own for `plan_conformance/scenarios/db` (not the stack's: they empty it)."""
         if self._scenario_dsn is None:
             self._scenario_dsn = self.pool.run.server.dsn(self.pool.run.scratch.clone(self.pool.worker))
         return ScenarioDatabase(self._scenario_dsn, exclusive=True)

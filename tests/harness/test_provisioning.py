@@ -24,7 +24,7 @@ from harness.db.providers import DatabaseRequest, attach_dsn, docker_engine_prob
 from harness.db.run import DatabaseRun
 
 ROOT = Path(__file__).resolve().parents[2]
-A_DB_SCENARIO = "scenarios/db/test_health.py::test_empty_queue_reports_zeros_and_nulls"
+A_DB_SCENARIO = "plan_conformance/scenarios/db/test_health.py::test_empty_queue_reports_zeros_and_nulls"
 
 pytestmark = pytest.mark.slow
 

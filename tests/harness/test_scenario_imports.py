@@ -1,7 +1,7 @@
 """Scenarios use the harness's public API only: `from harness import <name in __all__>`.
 
 ruff's banned imports (pyproject.toml) keep `fake_llm`, `pgcaller` and `reference_impl` out of
-`scenarios/`; this test keeps them off the harness's internals too, so the harness can be
+`plan_conformance/scenarios/`; this test keeps them off the harness's internals too, so the harness can be
 reorganised without touching a scenario.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import harness
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "plan_conformance" / "scenarios"
 PROJECT_PACKAGES = ("harness", "fake_llm", "pgcaller", "reference_impl")
 
 

@@ -69,18 +69,18 @@ def _results(run_id: str = "run-1") -> RunResults:
         started_at=STARTED,
         environment={"database": "embedded PostgreSQL 18", "DEEPSEEK_API_KEY": SECRET},
         scenarios=[
-            _scenario("scenarios/test_error_codes.py::test_timeout", "passed"),
+            _scenario("plan_conformance/scenarios/test_error_codes.py::test_timeout", "passed"),
             _scenario(
-                "scenarios/test_error_codes.py::test_quota",
+                "plan_conformance/scenarios/test_error_codes.py::test_quota",
                 "failed",
                 f"AssertionError: job failed with key {SECRET}",
             ),
             _scenario(
-                "scenarios/test_deadlines.py::test_hang[<script>]",
+                "plan_conformance/scenarios/test_deadlines.py::test_hang[<script>]",
                 "skipped",
                 "needs faults: target staging has no fault control",
             ),
-            _scenario("scenarios/test_deadlines.py::test_stall", "xfailed", "known bug #12"),
+            _scenario("plan_conformance/scenarios/test_deadlines.py::test_stall", "xfailed", "known bug #12"),
         ],
         jobs=[
             _job("job-a", (0, "pending", None), (1.5, "processing", None), (9, "completed", None)),
@@ -106,8 +106,8 @@ def _results(run_id: str = "run-1") -> RunResults:
 @pytest.mark.parametrize(
     ("nodeid", "area"),
     [
-        ("scenarios/test_error_codes.py::test_x[AI_TIMEOUT]", "error_codes"),
-        ("scenarios/auth/test_tokens.py::TestForged::test_y", "tokens"),
+        ("plan_conformance/scenarios/test_error_codes.py::test_x[AI_TIMEOUT]", "error_codes"),
+        ("plan_conformance/scenarios/auth/test_tokens.py::TestForged::test_y", "tokens"),
         ("conftest.py", "conftest"),
     ],
 )
@@ -125,9 +125,9 @@ def test_matrix_counts_by_area_and_outcome() -> None:
 
 def test_matrix_text_is_aligned_with_totals() -> None:
     scenarios = [
-        _scenario("scenarios/test_auth.py::a", "passed"),
-        _scenario("scenarios/test_auth.py::b", "passed"),
-        _scenario("scenarios/test_regeneration.py::c", "error"),
+        _scenario("plan_conformance/scenarios/test_auth.py::a", "passed"),
+        _scenario("plan_conformance/scenarios/test_auth.py::b", "passed"),
+        _scenario("plan_conformance/scenarios/test_regeneration.py::c", "error"),
     ]
     assert render_matrix_text(conformance_matrix(scenarios)) == (
         "area          passed  failed  error  skipped  xfailed  total\n"
@@ -229,7 +229,7 @@ def test_timeline_from_a_poll_outcome() -> None:
         clock, [(0, {"status": "pending"}), (2, {"status": "failed", "error_code": "AI_TIMEOUT"})]
     )
     outcome = PlanBuildingPoller(source, PollPolicy(), None, clock, clock.sleep).poll("job-z")
-    timeline = JobTimeline.from_poll_outcome(outcome, test="scenarios/test_deadlines.py::t")
+    timeline = JobTimeline.from_poll_outcome(outcome, test="plan_conformance/scenarios/test_deadlines.py::t")
     assert [(t.at_seconds, t.status) for t in timeline.transitions] == [
         (0, "pending"),
         (2.5, "failed"),

@@ -34,7 +34,7 @@ class Mutant:
     name: str
     description: str
     edits: tuple[Edit, ...]
-    # migration mutants: test names (parameters stripped) among scenarios/db that must fail;
+    # migration mutants: test names (parameters stripped) among plan_conformance/scenarios/db that must fail;
     # service mutants: the node ids to run, every one of which must fail
     caught_by: tuple[str, ...]
     # words the failure message of each test in caught_by must contain (what it names)
@@ -199,8 +199,8 @@ TIMEOUT_LEAVES_JOB_PROCESSING = Mutant(
         ),
     ),
     caught_by=(
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
-        "scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
+        "plan_conformance/scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
     ),
 )
 
@@ -216,7 +216,7 @@ RATE_LIMIT_AS_UNEXPECTED = Mutant(
         ),
     ),
     caught_by=(
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
     ),
 )
 
@@ -232,9 +232,9 @@ VEGETARIAN_CHICKEN_SAVED = Mutant(
         ),
     ),
     caught_by=(
-        "scenarios/http/test_plan_validity.py::"
+        "plan_conformance/scenarios/http/test_plan_validity.py::"
         "test_plans_breaking_diet_or_avoid_rules_are_never_saved[Vegetarian-diet_violation]",
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_diet_violation]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_diet_violation]",
     ),
 )
 
@@ -249,7 +249,7 @@ WORKER_WITHOUT_BACKOFF = Mutant(
             "                timedelta(milliseconds=1),\n                timedelta(milliseconds=1),\n",
         ),
     ),
-    caught_by=("scenarios/http/test_outage.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
+    caught_by=("plan_conformance/scenarios/http/test_outage.py::test_an_outage_shorter_than_the_retry_budget_fails_no_job",),
 )
 
 SERVICE_MUTANTS = (
@@ -270,8 +270,8 @@ DEADLINE_WITHOUT_ABORT = Mutant(
     "fire but nothing aborts a hung call: the attempt never ends and its job stays processing",
     edits=(Edit("_shared/deepseek.ts", "        signal: call.signal,\n", ""),),
     caught_by=(
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
-        "scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[hang]",
+        "plan_conformance/scenarios/http/test_deadlines.py::test_stalled_calls_end_as_ai_timeout_within_the_deadline[hang]",
     ),
 )
 
@@ -281,7 +281,7 @@ EDGE_RATE_LIMIT_AS_UNEXPECTED = Mutant(
     "UNEXPECTED_ERROR and the app shows a generic error instead of 'busy'",
     edits=(Edit("_shared/deepseek.ts", '  if (status === 429) return ["AI_RATE_LIMIT", ""];\n', ""),),
     caught_by=(
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[rate_limited]",
     ),
 )
 
@@ -298,9 +298,9 @@ PLAN_SAVED_WITHOUT_VALIDATION = Mutant(
         ),
     ),
     caught_by=(
-        "scenarios/http/test_plan_validity.py::"
+        "plan_conformance/scenarios/http/test_plan_validity.py::"
         "test_plans_breaking_diet_or_avoid_rules_are_never_saved[Vegetarian-diet_violation]",
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_missing_day]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[stage2_missing_day]",
     ),
 )
 
@@ -319,8 +319,8 @@ EXCEPTION_SKIPS_FAIL_PLAN_JOB = Mutant(
         ),
     ),
     caught_by=(
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[server_error_500]",
-        "scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[insufficient_balance_402]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[server_error_500]",
+        "plan_conformance/scenarios/http/test_error_codes.py::test_fault_ends_in_the_documented_error_code[insufficient_balance_402]",
     ),
 )
 

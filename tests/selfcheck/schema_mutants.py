@@ -1,7 +1,7 @@
 """Planted schema defects: what a deploy most often leaves behind, written into copies of
 the reference migrations (exact text edits that must apply, as in `mutants.py`).
 
-Each is caught by exactly the schema scenarios named in `caught_by` (`scenarios/schema`),
+Each is caught by exactly the schema scenarios named in `caught_by` (`plan_conformance/scenarios/schema`),
 whose failure text must name the object (`failure_names`); every other schema scenario
 still passes, so each line points at its own cause.
 """

@@ -1,7 +1,7 @@
 """The suite catches the seed's bugs: each planted bug makes scenarios fail.
 
 Migration bugs: the reference migrations are copied, one bug is planted, and `pytest
-scenarios/db --migrations <copy>` runs in a child process; the named scenarios must fail.
+plan_conformance/scenarios/db --migrations <copy>` runs in a child process; the named scenarios must fail.
 Service bugs: the `reference_impl` package is copied, one bug is planted, and the named
 end-to-end scenarios run in a child process whose local service imports the copy
 (`--service-pythonpath`); each must fail. Edge Function bugs: the project's TypeScript
@@ -29,6 +29,7 @@ from tests.selfcheck.mutants import FUNCTION_MUTANTS, MIGRATION_MUTANTS, SERVICE
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "examples" / "supabase" / "functions"
 CHILD_MAX_WAIT_S = "15"
+DB_SCENARIOS = "plan_conformance/scenarios/db"
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,7 @@ def test_unmodified_migrations_pass(tmp_path: Path, harness_config: HarnessConfi
     copy = tmp_path / "migrations"
     Mutant("control", "no edits", (), ()).write(reference_migrations_dir(), copy)
 
-    outcomes = _run_child(["scenarios/db", "--migrations", str(copy)], tmp_path, harness_config)
+    outcomes = _run_child([DB_SCENARIOS, "--migrations", str(copy)], tmp_path, harness_config)
 
     assert outcomes, "the control run collected no scenarios"
     assert [name for name, outcome in outcomes.items() if outcome != "passed"] == []
@@ -110,7 +111,7 @@ def test_planted_migration_bug_is_caught(
     failure_texts: dict[str, str] = {}
 
     outcomes = _by_function(
-        _run_child(["scenarios/db", "--migrations", str(copy)], tmp_path, harness_config, failure_texts)
+        _run_child([DB_SCENARIOS, "--migrations", str(copy)], tmp_path, harness_config, failure_texts)
     )
 
     missed = [name for name in mutant.caught_by if outcomes.get(name) != "failed"]

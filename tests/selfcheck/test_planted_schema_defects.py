@@ -2,7 +2,7 @@
 exactly its named scenario fail, with a line naming the object, and the unmodified copy passes.
 
 A copy of the reference migrations gets one defect (`schema_mutants.py`) and
-`pytest scenarios/schema --migrations <copy>` runs in a child process. Run alone with:
+`pytest plan_conformance/scenarios/schema --migrations <copy>` runs in a child process. Run alone with:
 pytest tests/selfcheck/test_planted_schema_defects.py -v
 """
 
@@ -18,7 +18,7 @@ from tests.selfcheck.mutants import Mutant
 from tests.selfcheck.schema_mutants import SCHEMA_MUTANTS
 from tests.selfcheck.test_planted_bugs import _run_child
 
-SCHEMA_SUITE = "scenarios/schema"
+SCHEMA_SUITE = "plan_conformance/scenarios/schema"
 
 pytestmark = pytest.mark.slow
 

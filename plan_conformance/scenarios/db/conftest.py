@@ -6,11 +6,15 @@ pending job), so they are destructive: never run against staging unless asked.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "scenarios/db/" in item.nodeid.replace("\\", "/"):
+        if item.path.resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.needs("db", "clock"))
             item.add_marker(pytest.mark.destructive)

@@ -1,0 +1,1 @@
+"""A small chaos run under a nemesis, checked for violations."""

@@ -1,0 +1,1 @@
+"""Database-level scenarios: the queue contract straight in SQL (see conftest.py)."""

@@ -1,0 +1,1 @@
+"""The target's OpenAPI documents, fuzzed with schemathesis."""

@@ -1,0 +1,1 @@
+"""Schema conformance: the target database, reflected, against the contract (read-only)."""
