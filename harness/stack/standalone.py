@@ -2,7 +2,7 @@
 
 Starts PostgreSQL (the same providers as the harness), applies the shim and the migrations,
 then the fake DeepSeek and the reference service, and prints what a client needs, which is
-also what `pytest scenarios --target url --env-file FILE` needs for every capability but
+also what `pytest plan_conformance/scenarios --target url --env-file FILE` needs for every capability but
 `workers`:
 
     SUPABASE_URL=http://127.0.0.1:PORT
