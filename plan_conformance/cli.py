@@ -3,8 +3,9 @@
     plan-conformance run [--suite db|http|schema|chaos|fuzz ...] [pytest options ...]
 
 Runs pytest on the suites shipped in this package (`--pyargs plan_conformance.scenarios`)
-with the package's own pytest settings (`plan_conformance/pytest.ini`), not those of the
-directory it runs in, and that directory as the root: reports go to `./reports`, and
+with the package's own pytest settings (`plan_conformance/run_settings.ini`, a name pytest
+never picks up by itself), not those of the directory it runs in, and that directory as the
+root: reports go to `./reports`, and
 relative paths (`--migrations supabase/migrations`, `--functions supabase/functions`,
 `--env-file .env.staging`) are read from there. Every option of the harness works, e.g.
 
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def pytest_arguments(suites: list[str], passed_on: list[str], cwd: Path) -> list[str]:
     """The pytest command line of a run in `cwd`."""
-    ini = Path(str(resources.files("plan_conformance").joinpath("pytest.ini")))
+    ini = Path(str(resources.files("plan_conformance").joinpath("run_settings.ini")))
     targets = [f"{PACKAGE}.{suite}" for suite in suites] or [PACKAGE]
     return ["-c", str(ini), "--rootdir", str(cwd), "--pyargs", *targets, *passed_on]
 

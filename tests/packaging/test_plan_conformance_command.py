@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_the_command_line_names_the_shipped_suites_and_the_packaged_settings(tmp_path: Path) -> None:
     arguments = pytest_arguments(["schema", "http"], ["-m", "smoke"], tmp_path)
 
-    assert arguments[0] == "-c" and Path(arguments[1]).name == "pytest.ini" and Path(arguments[1]).is_file()
+    assert arguments[0] == "-c" and Path(arguments[1]).name == "run_settings.ini" and Path(arguments[1]).is_file()
     assert arguments[2:] == [
         "--rootdir", str(tmp_path), "--pyargs", f"{PACKAGE}.schema", f"{PACKAGE}.http", "-m", "smoke",
     ]  # fmt: skip
