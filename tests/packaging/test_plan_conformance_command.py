@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 def test_the_command_line_names_the_shipped_suites_and_the_packaged_settings(tmp_path: Path) -> None:
     arguments = pytest_arguments(["schema", "http"], ["-m", "smoke"], tmp_path)
 
-    assert arguments[0] == "-c" and Path(arguments[1]).name == "run_settings.ini" and Path(arguments[1]).is_file()
+    settings = Path(arguments[1])
+    assert arguments[0] == "-c" and settings.name == "run_settings.ini" and settings.is_file()
     assert arguments[2:] == [
         "--rootdir", str(tmp_path), "--pyargs", f"{PACKAGE}.schema", f"{PACKAGE}.http", "-m", "smoke",
     ]  # fmt: skip
