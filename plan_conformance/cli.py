@@ -6,7 +6,8 @@ Runs pytest on the suites shipped in this package (`--pyargs plan_conformance.sc
 with the package's own pytest settings (`plan_conformance/run_settings.ini`, a name pytest
 never picks up by itself), not those of the directory it runs in, and that directory as the
 root: reports go to `./reports`, and relative paths (`--migrations supabase/migrations`,
-`--functions supabase/functions`, `--env-file .env.staging`) are read from there. Every option of the harness works, e.g.
+`--functions supabase/functions`, `--env-file .env.staging`) are read from there. Every
+option of the harness works, e.g.
 
     plan-conformance run --target staging --env-file .env.staging -m smoke
     plan-conformance run --suite schema --suite http --migrations supabase/migrations
