@@ -20,7 +20,7 @@ from harness.config import HarnessConfig
 from harness.db.run import DatabaseRun
 from harness.errors import HarnessSetupError
 from harness.redact import Redactor
-from harness.reporting import ConformanceReporter, new_run_id
+from harness.report.reporter import ConformanceReporter, new_run_id
 from harness.run_services import RunServices
 from harness.stack.secrets import RunSecrets
 from harness.stash import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY, STARTED_FAKE_KEY

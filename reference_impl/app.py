@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
+from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, create_auth_app
 from reference_impl.database import Database
 from reference_impl.functions import create_functions_app
-from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.metrics import ServiceMetrics
 from reference_impl.ops import add_ops_routes
 from reference_impl.pipeline.settings import PipelineSettings
@@ -38,7 +38,7 @@ from reference_impl.queue.runners import ChildProcessRunner, InProcessRunner, In
 from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES
 from reference_impl.rest import create_rest_app
 from reference_impl.settings import ServiceSettings
-from reference_impl.worker_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
+from reference_impl.worker_app_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
 
 # The surfaces read bodies themselves, with their own limits (reference_impl.request_input);
 # this only bounds what aiohttp's own readers would accept.

@@ -176,7 +176,7 @@ def test_each_checker_verdict_is_reported_once(pytester: pytest.Pytester) -> Non
     pytester.makepyfile(
         test_check="""
 from harness.checkers import DbSnapshot, DocumentedErrorCodes, compose
-from harness.reporting import record_check
+from harness.report.reporter import record_check
 
 def test_one(request):
     record_check(request.node, compose(DocumentedErrorCodes()).check([], DbSnapshot()))

@@ -34,7 +34,7 @@ from harness.report import (
     write_report,
 )
 from harness.report.model import NemesisBand
-from harness.reporting import copy_chaos_folder
+from harness.report.reporter import copy_chaos_folder
 
 from .fakes import FakeClock, ScriptedJobSource
 

@@ -1,4 +1,5 @@
-"""The run's reports: `reports/<run>/{junit.xml, results.json, report.html}` and `reports/latest`.
+"""The run's reports as a pytest plugin: `reports/<run>/{junit.xml, results.json, report.html}`
+and `reports/latest`.
 
 Registered in the controlling process only (with xdist, workers' reports arrive here).
 Scenarios add job timelines, estimator samples, checker verdicts and chaos runs as user
