@@ -20,6 +20,15 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SCENARIOS_FOLDER = "scenarios"
+
+
+def is_scenario(nodeid: str) -> bool:
+    """Whether a test is a conformance scenario (a module under a `scenarios` folder); the
+    project's unit tests are not conformance areas."""
+    return SCENARIOS_FOLDER in nodeid.split("::", 1)[0].split("/")[:-1]
+
+
 def area_of(nodeid: str) -> str:
     """The conformance area of a test: `scenarios/test_error_codes.py::x` -> `error_codes`."""
     module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
