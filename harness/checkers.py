@@ -116,10 +116,10 @@ class TerminalWithinBound:
         for job in jobs:
             if job.status not in TERMINAL_STATUSES:
                 continue
-            if job.created_at is None or job.completed_at is None:
+            seconds = job.duration_seconds
+            if seconds is None:
                 no_timestamps.append(job.id)
                 continue
-            seconds = (job.completed_at - job.created_at).total_seconds()
             if seconds > self.bound_seconds:
                 too_slow.append({"job_id": job.id, "seconds": round(seconds, 3)})
         failures: dict[str, list[Any]] = {

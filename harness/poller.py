@@ -113,6 +113,14 @@ class JobSnapshot:
     input: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[Mapping[str, Any], ...] = ()
 
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the user waited: `completed_at - created_at` (docs/contract.md, "Tables");
+        None while the job is not finished or a timestamp is missing."""
+        if self.created_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.created_at).total_seconds()
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JobSnapshot:
         """From a row as PostgREST (ISO timestamps) or psycopg (datetimes) returns it."""
@@ -120,7 +128,7 @@ class JobSnapshot:
             if row.get(column) is None:
                 raise ValueError(f"job row lacks {column!r}")
         counts = {}
-        for column, default in (("retry_count", 0), ("max_retries", 3)):
+        for column, default in (("retry_count", 0), ("max_retries", cls.max_retries)):
             value = row.get(column, default)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"job column {column!r} is not an integer: {value!r}")
@@ -307,9 +315,9 @@ class PlanBuildingPoller:
         features = snapshot.features(max(attempts, 1))
         if features is None:
             return None
-        seconds = elapsed
-        if snapshot.created_at and snapshot.completed_at:
-            seconds = (snapshot.completed_at - snapshot.created_at).total_seconds()
+        seconds = snapshot.duration_seconds
+        if seconds is None:
+            seconds = elapsed
         self._estimator.record(features, seconds)
         return seconds
 

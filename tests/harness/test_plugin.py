@@ -59,7 +59,9 @@ def test_the_header_names_target_and_seed_and_the_summary_the_database_it_starte
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["alone", "xdist"])
-def test_a_run_whose_tests_need_no_database_starts_none(pytester: pytest.Pytester, workers: list[str]) -> None:
+def test_a_run_whose_tests_need_no_database_starts_none(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
     pytester.makepyfile(test_one="def test_one(harness_config):\n    assert harness_config.seed == 42\n")
 
     result = _run(pytester, "--seed", "42", *workers)
@@ -287,7 +289,7 @@ from harness.report.reporter import record_check
 
 def test_one(request):
     record_check(request.node, compose(DocumentedErrorCodes()).check([], DbSnapshot()))
-"""
+""",
     )
 
     _run(pytester, "--report-dir", "out")
