@@ -1,7 +1,7 @@
 """The plan-building screen's logic as a library: poll a job until the app would stop.
 
 It polls with exponential backoff, maps `status`/`error_code` to the app's UI states
-(DESIGN §3.4), gives up as `stuck` after the max wait (from the estimator, never more than
+(docs/contract.md "Error codes"), gives up as `stuck` after the max wait (from the estimator, never more than
 the 15-minute hard cap) or when the job keeps flipping between `pending` and `processing`,
 offers the retry that cleans the stuck job up, and records finished jobs' durations into
 the estimator. A requeue into a backoff (the job waits for its `run_after`) is a retry
@@ -55,7 +55,7 @@ TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
 def ui_state_for(status: str, error_code: str | None) -> UiState:
-    """The UI state the app shows for a job in `status` with `error_code` (DESIGN §3.4)."""
+    """The UI state the app shows for a job in `status` with `error_code` (docs/contract.md "Error codes")."""
     if status in ACTIVE_STATUSES:
         return UiState.WAITING
     if status == "completed":
@@ -95,7 +95,7 @@ def _text(row: Mapping[str, Any], column: str) -> str | None:
 
 @dataclass(frozen=True)
 class JobSnapshot:
-    """One read of a `plan_generation_jobs` row (DESIGN §3.1)."""
+    """One read of a `plan_generation_jobs` row (docs/contract.md "Tables")."""
 
     id: str
     status: str

@@ -9,7 +9,7 @@ Each of the three surfaces has its own catch-all middleware (`reference_impl.sur
 that answers every failure in that surface's error shape, and publishes its API
 description (`reference_impl.openapi`).
 
-`create_app(env)` reads every setting from `env` (the environment names of DESIGN §3.6),
+`create_app(env)` reads every setting from `env` (the environment names of docs/contract.md "Configuration"),
 so a bad value fails before the server starts. Start-up opens the database pool, then
 the queue worker (runner + background loop); shutdown stops them in reverse order.
 """

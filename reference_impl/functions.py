@@ -1,4 +1,4 @@
-"""The Edge Functions of DESIGN §3.6: create-plan-job and process-plan-queue.
+"""The Edge Functions of docs/contract.md "HTTP surface": create-plan-job and process-plan-queue.
 
 POST /functions/v1/create-plan-job     user JWT of a live session; {profile, regenerate?}
     202 {jobId, status, created}; 400 INVALID_REQUEST (details name every field);

@@ -1,4 +1,4 @@
-"""The service's configuration from the environment (DESIGN §3.6 names plus thresholds).
+"""The service's configuration from the environment (docs/contract.md "Configuration").
 
 Secrets (`SUPABASE_JWT_SECRET`, the service key, `DEEPSEEK_API_KEY`) are kept out of
 `repr` and out of every error message.
