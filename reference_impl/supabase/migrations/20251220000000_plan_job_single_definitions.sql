@@ -1,5 +1,5 @@
 -- Plan generation queue: one definition of the error codes and of "stuck" (docs/contract.md,
--- "Error codes" and "Stuck and stale"; docs/decisions.md D36).
+-- "Error codes" and "Stuck and stale"; docs/decisions.md D37).
 --
 -- Until this migration the attempt error codes were written out in the table's check
 -- constraint, in fail_plan_job's test and again in its hint, and the codes that are never
