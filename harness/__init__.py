@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from harness.profiles import ProfileFactory, invalid_profiles
     from harness.queue_db import DEFAULT_JOB_INPUT, Backoff, QueueDatabase, QueueUser, Row, refused
     from harness.redact import Redactor
-    from harness.reporting import record_check
+    from harness.report.reporter import record_check
     from harness.schema import SchemaSnapshot, schema_mismatches
     from harness.stack.isolated import IsolatedStack
     from harness.target.live import LogFile
@@ -44,7 +44,7 @@ _HOMES = {
     "harness.profiles": ("ProfileFactory", "invalid_profiles"),
     "harness.queue_db": ("DEFAULT_JOB_INPUT", "Backoff", "QueueDatabase", "QueueUser", "Row", "refused"),
     "harness.redact": ("Redactor",),
-    "harness.reporting": ("record_check",),
+    "harness.report.reporter": ("record_check",),
     "harness.schema": ("SchemaSnapshot", "schema_mismatches"),
     "harness.stack.isolated": ("IsolatedStack",),
     "harness.target.live": ("LogFile",),

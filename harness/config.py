@@ -25,6 +25,7 @@ from harness.errors import TargetSetupError
 from harness.estimator import HARD_CAP_SECONDS
 from harness.fuzz.budget import FuzzBudget, FuzzBudgetError
 from harness.redact import MIN_SECRET_LENGTH, SECRET_ENV_NAMES
+from harness.seeds import DEFAULT_SEED
 from harness.stack.local import SERVICE_DEFAULTS, FunctionsSetup
 from harness.target.fake import FakeGiven, FakeToStart
 from harness.target.settings import TargetSettings
@@ -41,7 +42,7 @@ class HarnessConfig:
     target: TargetSpec
     database: DatabaseRequest | None  # the local stack's server to provision
     migrations: MigrationSet = field(default_factory=MigrationSet.reference)
-    seed: int = 20251130
+    seed: int = DEFAULT_SEED
     report_dir: Path = Path("reports")
     service_pythonpath: Path | None = None  # a modified reference_impl for the local service
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # keys from the env file and environment

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from harness.seeds import DEFAULT_SEED
+
 
 @dataclass(frozen=True)
 class OptionSpec:
@@ -77,8 +79,9 @@ OPTIONS = (
     ),
     OptionSpec(
         "seed",
-        "seed for generated users, fake-LLM draws and probabilities; 'random' picks one and prints it",
-        "20251130",
+        "seed of the run: each test's generated users and draws come from it and the test's id "
+        "(`--seed N -k name` replays a test); 'random' picks one and prints it",
+        str(DEFAULT_SEED),
     ),
     OptionSpec(
         "service-pythonpath",

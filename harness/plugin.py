@@ -1,13 +1,18 @@
 """pytest plugin of the conformance harness: options, markers, header, run services, skips.
 
 Loaded by the root conftest (`pytest_plugins = ["harness.plugin"]`). The controlling
-process resolves the configuration once and starts what the run needs once (PostgreSQL
-for the local target, a fake DeepSeek or the queue's schedule for a deployed one); xdist
-workers receive a description of them. Skips come from the target's capabilities.
+process resolves the configuration once and starts what the run needs once (a fake DeepSeek
+or the queue's schedule for a deployed target); xdist workers receive a description of them.
+The local target's PostgreSQL starts only when a selected test needs it (`database_run`):
+without xdist once collection shows one, with xdist when the first worker asks the
+controller for it (`harness.db.on_demand`). The conformance reporter is registered only
+when the run may collect scenarios (a path under a `scenarios` folder), and reports only those.
+Skips come from the target's capabilities.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,13 +22,14 @@ import pytest
 from harness import options
 from harness.capabilities import CAPABILITIES
 from harness.config import HarnessConfig
-from harness.db.run import DatabaseRun
+from harness.db.on_demand import DatabaseOnDemand, RemoteDatabase
 from harness.errors import HarnessSetupError
 from harness.redact import Redactor
-from harness.reporting import ConformanceReporter, new_run_id
+from harness.report.model import SCENARIO_KEYWORD, SCENARIOS_FOLDER, is_scenario_path
+from harness.report.reporter import ConformanceReporter, FailureRedactor, new_run_id
 from harness.run_services import RunServices
 from harness.stack.secrets import RunSecrets
-from harness.stash import DATABASE_RUN_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY, STARTED_FAKE_KEY
+from harness.stash import DATABASE_SOURCE_KEY, HARNESS_CONFIG_KEY, RUN_SECRETS_KEY, STARTED_FAKE_KEY
 from harness.target.fake import FakeDeepSeek, FakeGiven
 
 pytest_plugins = [
@@ -43,6 +49,9 @@ WORKERINPUT_SECRETS = "plan_conformance_secrets"
 WORKERINPUT_SEED = "plan_conformance_seed"
 WORKERINPUT_FAKE = "plan_conformance_fake"
 RUN_SERVICES_KEY = pytest.StashKey[RunServices]()
+REPORTER_NAME = "plan-conformance-reporter"
+# the fixture through which every test reaches the local target's PostgreSQL
+DATABASE_FIXTURE = "database_run"
 
 MARKERS = (
     "needs(*capabilities): the scenario needs these target capabilities "
@@ -83,8 +92,9 @@ class _XdistHooks:
         self.seed = seed
 
     def pytest_configure_node(self, node: Any) -> None:
-        if self.services.database is not None:
-            node.workerinput[WORKERINPUT_DATABASE] = self.services.database.to_workerinput()
+        broker = self.services.database_broker()
+        if broker is not None:
+            node.workerinput[WORKERINPUT_DATABASE] = broker.to_workerinput()
         fake = self.services.started_fake
         if fake is not None:
             node.workerinput[WORKERINPUT_FAKE] = [fake.url, fake.admin_token, fake.provenance]
@@ -105,7 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # the controller's seed, so that `--seed random` is one seed for the whole run
         config.stash[HARNESS_CONFIG_KEY] = replace(harness, seed=int(workerinput[WORKERINPUT_SEED]))
         data = workerinput.get(WORKERINPUT_DATABASE)
-        config.stash[DATABASE_RUN_KEY] = DatabaseRun.from_workerinput(data) if data else None
+        config.stash[DATABASE_SOURCE_KEY] = RemoteDatabase.from_workerinput(data) if data else None
         config.stash[RUN_SECRETS_KEY] = RunSecrets.from_workerinput(workerinput[WORKERINPUT_SECRETS])
         fake = workerinput.get(WORKERINPUT_FAKE)
         config.stash[STARTED_FAKE_KEY] = FakeDeepSeek(*fake) if fake else None
@@ -121,16 +131,55 @@ def pytest_configure(config: pytest.Config) -> None:
         except HarnessSetupError as error:
             raise pytest.UsageError(str(error)) from None
     config.stash[RUN_SERVICES_KEY] = services
-    config.stash[DATABASE_RUN_KEY] = services.database
+    config.stash[DATABASE_SOURCE_KEY] = services.database
     config.stash[STARTED_FAKE_KEY] = services.started_fake
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(services, secrets, harness.seed), "plan-conformance-xdist")
     if not _only_informational(config):
-        _register_reporter(config, harness, services, secrets)
+        redactor = _run_redactor(harness, services, secrets)
+        config.pluginmanager.register(FailureRedactor(redactor), "plan-conformance-redactor")
+        if _may_collect_scenarios(config):
+            _register_reporter(config, harness, services, redactor)
+
+
+def _may_collect_scenarios(config: pytest.Config) -> bool:
+    """Whether a path this run collects from is, or holds, a `scenarios` folder: unit tests
+    are not conformance areas, and a run of them writes no conformance report. With
+    `--pyargs` (as `plan-conformance run` calls pytest) the arguments are packages."""
+    for argument in config.args:
+        target = argument.split("::", 1)[0]
+        path = _package_path(target) if config.getoption("pyargs", False) else None
+        path = path or config.invocation_params.dir / target
+        if SCENARIOS_FOLDER in path.resolve().parts or (path / SCENARIOS_FOLDER).is_dir():
+            return True
+    return False
+
+
+def _package_path(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin) if spec.origin else None
+
+
+def _run_redactor(harness: HarnessConfig, services: RunServices, secrets: RunSecrets) -> Redactor:
+    started = services.started_fake
+    return Redactor(
+        (
+            *harness.secret_values,
+            *secrets.all(),
+            *((started.admin_token,) if started is not None and started.admin_token else ()),
+        )
+    )
 
 
 def _register_reporter(
-    config: pytest.Config, harness: HarnessConfig, services: RunServices, secrets: RunSecrets
+    config: pytest.Config, harness: HarnessConfig, services: RunServices, redactor: Redactor
 ) -> None:
     spec = harness.target
     environment: dict[str, str] = {"capabilities": spec.capabilities.describe()}
@@ -138,22 +187,12 @@ def _register_reporter(
         environment["url"] = spec.endpoint.url
     else:
         environment["migrations"] = harness.migrations.describe()
-    if services.database is not None:
-        server = services.database.server
-        environment["database"] = f"{server.provider}, PostgreSQL {server.version}"
-    started = services.started_fake
     reporter = ConformanceReporter(
         run_id=new_run_id(),
         report_dir=harness.report_dir,
         target=spec.label,
         seed=harness.seed,
-        redactor=Redactor(
-            (
-                *harness.secret_values,
-                *secrets.all(),
-                *((started.admin_token,) if started is not None and started.admin_token else ()),
-            )
-        ),
+        redactor=redactor,
         environment=environment,
         max_skipped_percent=harness.max_skipped_percent,
     )
@@ -162,7 +201,41 @@ def _register_reporter(
     else:
         reporter.junit_path.parent.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(reporter.junit_path)
-    config.pluginmanager.register(reporter, "plan-conformance-reporter")
+        reporter.owns_junit = True
+    config.pluginmanager.register(reporter, REPORTER_NAME)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Tell the report which server the run used, now that it is known (it starts on demand)."""
+    services = session.config.stash.get(RUN_SERVICES_KEY, None)
+    reporter = session.config.pluginmanager.get_plugin(REPORTER_NAME)
+    if services is None or services.database is None or not isinstance(reporter, ConformanceReporter):
+        return
+    started = services.database.started
+    if started is not None:
+        reporter.environment["database"] = f"{started.server.provider}, PostgreSQL {started.server.version}"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist, start the database now if a selected test needs it: a bad `--db` or a
+    broken migration stops the run here, with one line, before any test ran."""
+    config = session.config
+    source = config.stash.get(DATABASE_SOURCE_KEY, None)
+    if not isinstance(source, DatabaseOnDemand) or _only_informational(config):
+        return
+    needing = (item for item in session.items if not item.get_closest_marker("skip"))
+    if any(DATABASE_FIXTURE in getattr(item, "fixturenames", ()) for item in needing):
+        try:
+            source.get()
+        except HarnessSetupError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    services = config.stash.get(RUN_SERVICES_KEY, None)
+    if services is not None and services.database is not None and not _only_informational(config):
+        terminalreporter.write_line(services.database.summary())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -198,6 +271,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     spec = config.stash[HARNESS_CONFIG_KEY].target
     for item in items:
+        if is_scenario_path(item.path):
+            item.keywords[SCENARIO_KEYWORD] = True
         needed: set[str] = set()
         for marker in item.iter_markers("needs"):
             unknown = set(marker.args) - CAPABILITIES

@@ -1,7 +1,7 @@
 """The plan-building screen's logic as a library: poll a job until the app would stop.
 
 It polls with exponential backoff, maps `status`/`error_code` to the app's UI states
-(DESIGN §3.4), gives up as `stuck` after the max wait (from the estimator, never more than
+(docs/contract.md "Error codes"), gives up as `stuck` after the max wait (from the estimator, never more than
 the 15-minute hard cap) or when the job keeps flipping between `pending` and `processing`,
 offers the retry that cleans the stuck job up, and records finished jobs' durations into
 the estimator. A requeue into a backoff (the job waits for its `run_after`) is a retry
@@ -55,7 +55,7 @@ TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
 def ui_state_for(status: str, error_code: str | None) -> UiState:
-    """The UI state the app shows for a job in `status` with `error_code` (DESIGN §3.4)."""
+    """The UI state the app shows for a job in `status` with `error_code` (docs/contract.md "Error codes")."""
     if status in ACTIVE_STATUSES:
         return UiState.WAITING
     if status == "completed":
@@ -95,7 +95,7 @@ def _text(row: Mapping[str, Any], column: str) -> str | None:
 
 @dataclass(frozen=True)
 class JobSnapshot:
-    """One read of a `plan_generation_jobs` row (DESIGN §3.1)."""
+    """One read of a `plan_generation_jobs` row (docs/contract.md "Tables")."""
 
     id: str
     status: str
@@ -113,6 +113,14 @@ class JobSnapshot:
     input: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[Mapping[str, Any], ...] = ()
 
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the user waited: `completed_at - created_at` (docs/contract.md, "Tables");
+        None while the job is not finished or a timestamp is missing."""
+        if self.created_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.created_at).total_seconds()
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JobSnapshot:
         """From a row as PostgREST (ISO timestamps) or psycopg (datetimes) returns it."""
@@ -120,7 +128,7 @@ class JobSnapshot:
             if row.get(column) is None:
                 raise ValueError(f"job row lacks {column!r}")
         counts = {}
-        for column, default in (("retry_count", 0), ("max_retries", 3)):
+        for column, default in (("retry_count", 0), ("max_retries", cls.max_retries)):
             value = row.get(column, default)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"job column {column!r} is not an integer: {value!r}")
@@ -307,9 +315,9 @@ class PlanBuildingPoller:
         features = snapshot.features(max(attempts, 1))
         if features is None:
             return None
-        seconds = elapsed
-        if snapshot.created_at and snapshot.completed_at:
-            seconds = (snapshot.completed_at - snapshot.created_at).total_seconds()
+        seconds = snapshot.duration_seconds
+        if seconds is None:
+            seconds = elapsed
         self._estimator.record(features, seconds)
         return seconds
 

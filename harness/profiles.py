@@ -1,4 +1,5 @@
-"""Fixture users: deterministic, faker-based `create-plan-job` profiles (DESIGN §3.5).
+"""Fixture users: deterministic, faker-based `create-plan-job` profiles (docs/contract.md "Targets and
+the plan").
 
 `ProfileFactory(seed)` gives the same profiles for the same seed; `covering(n)` spans every
 diet, goal and meal count and includes avoid lists; `invalid_profiles()` gives one malformed

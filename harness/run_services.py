@@ -1,6 +1,7 @@
 """What the controlling process starts once for the whole run, and stops at its end.
 
-- the local target's PostgreSQL with the migrated template (`harness.db.run.DatabaseRun`);
+- the local target's PostgreSQL with the migrated template, when the first test needs it
+  (`harness.db.on_demand`; with xdist, served to the workers by a `DatabaseBroker`);
 - a fake DeepSeek for a deployed target, with `--fake-llm serve[:HOST:PORT]`;
 - the queue's schedule for a deployed target, with `--invoke-queue-every MS`.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import HarnessConfig
-from harness.db.run import DatabaseRun
+from harness.db.on_demand import DatabaseBroker, DatabaseOnDemand
 from harness.edge.preflight import Preflight
 from harness.edge.preflight import prepare as prepare_functions
 from harness.queue_schedule import QueueSchedule
@@ -27,7 +28,8 @@ from harness.target.queue_guard import QueueGuard
 
 @dataclass
 class RunServices:
-    database: DatabaseRun | None = None
+    database: DatabaseOnDemand | None = None
+    broker: DatabaseBroker | None = None
     functions: Preflight | None = None
     fake: StartedFake | None = None
     schedule: QueueSchedule | None = None
@@ -49,7 +51,7 @@ class RunServices:
         if harness.functions is not None:
             self.functions = prepare_functions(harness.functions.folder)
         if harness.database is not None:
-            self.database = DatabaseRun.start(harness.database, harness.migrations)
+            self.database = DatabaseOnDemand(harness.database, harness.migrations)
         if isinstance(spec.fake, FakeToStart):
             self.workdir = Path(tempfile.mkdtemp(prefix="plan-conformance-run-"))
             self.fake = StartedFake.start(
@@ -75,14 +77,18 @@ class RunServices:
         with self.guard.try_shared() as acquired:
             yield acquired
 
+    def database_broker(self) -> DatabaseBroker | None:
+        """The broker that serves the database to xdist workers, made for the first worker."""
+        if self.database is not None and self.broker is None:
+            self.broker = DatabaseBroker(self.database)
+        return self.broker
+
     @property
     def started_fake(self) -> FakeDeepSeek | None:
         return self.fake.fake if self.fake is not None else None
 
     def header_lines(self) -> list[str]:
         lines = []
-        if self.database is not None:
-            lines.append(self.database.header())
         if self.functions is not None:
             lines.append(self.functions.header())
         if self.schedule is not None:
@@ -102,5 +108,7 @@ class RunServices:
             self.fake.stop()
         if self.database is not None:
             self.database.close()
+        if self.broker is not None:
+            self.broker.close()  # after the database: the server is tied to the broker's thread
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)

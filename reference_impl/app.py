@@ -9,7 +9,7 @@ Each of the three surfaces has its own catch-all middleware (`reference_impl.sur
 that answers every failure in that surface's error shape, and publishes its API
 description (`reference_impl.openapi`).
 
-`create_app(env)` reads every setting from `env` (the environment names of DESIGN §3.6),
+`create_app(env)` reads every setting from `env` (the environment names of docs/contract.md "Configuration"),
 so a bad value fails before the server starts. Start-up opens the database pool, then
 the queue worker (runner + background loop); shutdown stops them in reverse order.
 """
@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
+from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, create_auth_app
 from reference_impl.database import Database
 from reference_impl.functions import create_functions_app
-from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.metrics import ServiceMetrics
 from reference_impl.ops import add_ops_routes
 from reference_impl.pipeline.settings import PipelineSettings
@@ -38,7 +38,7 @@ from reference_impl.queue.runners import ChildProcessRunner, InProcessRunner, In
 from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES
 from reference_impl.rest import create_rest_app
 from reference_impl.settings import ServiceSettings
-from reference_impl.worker_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
+from reference_impl.worker_app_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
 
 # The surfaces read bodies themselves, with their own limits (reference_impl.request_input);
 # this only bounds what aiohttp's own readers would accept.

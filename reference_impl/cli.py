@@ -4,8 +4,8 @@
     plan-reference worker [--env-file FILE]
     plan-reference keys   [--env-file FILE]
 
-Settings come from the environment (DESIGN §3.6 names); an env file fills in what the
-environment does not set. `serve` prints `plan-reference serving <url>` once it listens,
+Settings come from the environment (the names of docs/contract.md "Configuration"); an env file
+fills in what the environment does not set. `serve` prints `plan-reference serving <url>` once it listens,
 and stops cleanly on Ctrl-C or SIGTERM.
 """
 

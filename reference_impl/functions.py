@@ -1,4 +1,4 @@
-"""The Edge Functions of DESIGN §3.6: create-plan-job and process-plan-queue.
+"""The Edge Functions of docs/contract.md "HTTP surface": create-plan-job and process-plan-queue.
 
 POST /functions/v1/create-plan-job     user JWT of a live session; {profile, regenerate?}
     202 {jobId, status, created}; 400 INVALID_REQUEST (details name every field);
@@ -24,18 +24,18 @@ from aiohttp import web
 from psycopg.types.json import Jsonb
 
 from pgcaller import Caller
+from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.auth.claims import parse_uuid, session_of
 from reference_impl.auth.request_auth import AuthFailure, AuthFailureReason, authenticate
 from reference_impl.auth.sessions import session_is_active
 from reference_impl.function_errors import function_error
-from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.logs import log_transition
 from reference_impl.openapi.functions_document import functions_document
 from reference_impl.pipeline.profile import FieldError, ProfileInvalid, parse_profile
 from reference_impl.pipeline.targets import compute_targets
 from reference_impl.request_input import BodyLimits, read_json_object
 from reference_impl.surface_guard import Refusal, RefusalKind, surface_guard
-from reference_impl.worker_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
+from reference_impl.worker_app_keys import LOOP_KEY, METRICS_KEY, RUNNER_KEY
 
 logger = logging.getLogger(__name__)
 FUNCTION_NAMES = ("create-plan-job", "process-plan-queue")

@@ -1,7 +1,7 @@
 """Structured JSON logs: one object per line on stderr, with the job fields on transitions.
 
 Every job transition is logged through `log_transition` with `jobId`, `status`,
-`retry_count` and `error_code` (DESIGN §3.6 and the seed's "reproduce a 1-hour spinner
+`retry_count` and `error_code` (docs/contract.md "HTTP surface" and the seed's "reproduce a 1-hour spinner
 from logs"). Messages pass through the pipeline's redaction before they are written.
 """
 

@@ -7,8 +7,8 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from pgcaller import Caller
-from reference_impl.keys import DATABASE_KEY
-from reference_impl.worker_keys import METRICS_KEY
+from reference_impl.app_keys import DATABASE_KEY
+from reference_impl.worker_app_keys import METRICS_KEY
 
 JOB_GAUGES_SQL = """
 select status, count(*) as n,

@@ -1,4 +1,4 @@
-"""The service's configuration from the environment (DESIGN §3.6 names plus thresholds).
+"""The service's configuration from the environment (docs/contract.md "Configuration").
 
 Secrets (`SUPABASE_JWT_SECRET`, the service key, `DEEPSEEK_API_KEY`) are kept out of
 `repr` and out of every error message.
@@ -76,7 +76,7 @@ class ServiceSettings:
         if len(jwt_secret) < 32:
             raise ServiceSettingsError("SUPABASE_JWT_SECRET must be at least 32 characters long")
         queue = QueueSettings(
-            max_retries=_int(env, "PLAN_JOB_MAX_RETRIES", 3, 1, 20),
+            max_retries=_int(env, "PLAN_JOB_MAX_RETRIES", QueueSettings.max_retries, 1, 20),
             stuck_after=_ms(env, "STUCK_AFTER_MS", QueueSettings.stuck_after, minimum=1),
             stale_pending_after=_ms(
                 env, "STALE_PENDING_AFTER_MS", QueueSettings.stale_pending_after, minimum=1
@@ -89,7 +89,7 @@ class ServiceSettings:
             ),
             retry_cap=_ms(env, "PLAN_JOB_RETRY_CAP_MS", QueueSettings.retry_cap, minimum=1, maximum=DAY_MS),
             worker_interval=_ms(env, "WORKER_INTERVAL_MS", QueueSettings.worker_interval, minimum=0),
-            worker_concurrency=_int(env, "WORKER_CONCURRENCY", 10, 1, 500),
+            worker_concurrency=_int(env, "WORKER_CONCURRENCY", QueueSettings.worker_concurrency, 1, 500),
             wall_clock_limit=_ms(env, "WALL_CLOCK_LIMIT_MS", QueueSettings.wall_clock_limit, minimum=0),
         )
         sign_in = SignInLimits(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from harness.stash import DATABASE_RUN_KEY
+from harness.db.run import DatabaseRun
 from harness.target.live import Target
 
 
@@ -21,7 +21,6 @@ def worker_database_dsn(target: Target) -> str:
 
 
 @pytest.fixture(scope="session")
-def worker_service_dsn(pytestconfig: pytest.Config, worker_database_dsn: str) -> str:
-    run = pytestconfig.stash[DATABASE_RUN_KEY]
-    assert run is not None
-    return run.service_dsn(str(conninfo_to_dict(worker_database_dsn)["dbname"]))
+def worker_service_dsn(database_run: DatabaseRun | None, worker_database_dsn: str) -> str:
+    assert database_run is not None
+    return database_run.service_dsn(str(conninfo_to_dict(worker_database_dsn)["dbname"]))

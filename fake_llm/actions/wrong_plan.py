@@ -1,4 +1,4 @@
-"""Wrong plan: valid JSON, but a plan that breaks one rule of DESIGN §3.5."""
+"""Wrong plan: valid JSON, but a plan that breaks one rule of docs/contract.md "Targets and the plan"."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Generating a weekly plan (DESIGN §3.5) that satisfies a profile, varied by Faker."""
+"""Generating a weekly plan (docs/contract.md "Targets and the plan") that satisfies a profile, varied by
+Faker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Wrong plans: one named defect applied to a valid plan, each one a rule of DESIGN §3.5 broken."""
+"""Wrong plans: one named defect applied to a valid plan, each one a rule of docs/contract.md "Targets
+and the plan" broken."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ DEFAULT_PROTEIN_PER_KG = Decimal("1.6")
 
 @dataclass(frozen=True)
 class Profile:
-    """The create-plan-job profile (DESIGN §3.5), with a plausible default for every field."""
+    """The create-plan-job profile (docs/contract.md "Targets and the plan"), with a plausible default
+    for every field."""
 
     age: int = 30
     sex: str = "male"

@@ -31,7 +31,7 @@ from dotenv import dotenv_values
 
 from harness.chaos.figures import figure_lines
 from harness.chaos.runner import ChaosOutcome, resolve_nemeses, run_chaos, schedule_for
-from harness.chaos.settings import DEFAULT_SEED, NEMESES, ChaosSettings, ChaosSettingsError, parse_nemeses
+from harness.chaos.settings import NEMESES, ChaosSettings, ChaosSettingsError, parse_nemeses
 from harness.chaos.targets import ChaosTarget, DeployedChaosTarget, LocalChaosStack
 from harness.client import ApiKeys
 from harness.db.migrations import MigrationSet
@@ -40,6 +40,7 @@ from harness.errors import HarnessSetupError
 from harness.load.settings import LoadSettingsError, LoadTarget, parse_duration
 from harness.redact import Redactor
 from harness.report import CheckSummary, RunResults, write_report
+from harness.seeds import DEFAULT_SEED
 from harness.target.fake import FakeDeepSeek, FakeGiven
 
 

@@ -252,11 +252,7 @@ def job_timelines(history: Sequence[Op], db: DbSnapshot) -> list[JobTimeline]:
     for job in db.job_snapshots():
         transitions = seen.get(job.id) or [JobTransition(at_seconds=0.0, status=job.status)]
         first = transitions[0].at_seconds
-        duration = (
-            (job.completed_at - job.created_at).total_seconds()
-            if job.completed_at is not None and job.created_at is not None
-            else None
-        )
+        duration = job.duration_seconds
         timelines.append(
             JobTimeline(
                 job_id=job.id,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.seeds import DEFAULT_SEED
+
 NEMESES: tuple[str, ...] = ("kill", "pause", "db-restart", "fake-restart", "faults")
 MAX_JOBS = 20_000
 MAX_USERS = 2_000
 MAX_DURATION_S = 3_600.0
 MAX_SETTLE_S = 3_600.0
 MAX_WORKERS = 8
-DEFAULT_SEED = 20251130
 
 
 class ChaosSettingsError(ValueError):

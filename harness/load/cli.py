@@ -33,6 +33,7 @@ from harness.load.settings import (
     parse_duration,
 )
 from harness.load.summary import SummaryError, locust_totals, read_events, read_job_rows, render, summarize
+from harness.seeds import DEFAULT_SEED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=protocol.SIGNUP_MODES,
         help="signup: /auth/v1/signup as the app does; admin: the admin API with the service key",
     )
-    app.add_argument("--seed", type=int, default=20251130, help="seed of the generated profiles")
+    app.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated profiles")
     app.add_argument(
         "--poll-initial-ms", type=float, default=1000.0, help="first poll interval (default 1000)"
     )

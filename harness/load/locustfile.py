@@ -35,6 +35,7 @@ from harness.estimator import DurationEstimator
 from harness.load import protocol
 from harness.poller import JobSnapshot, PlanBuildingPoller, PollOutcome, PollPolicy, UiState
 from harness.profiles import ProfileFactory
+from harness.seeds import DEFAULT_SEED
 
 JOB_READ_NAME = "/rest/v1/plan_generation_jobs?id=eq.[job]"
 PLAN_READ_NAME = "/rest/v1/weekly_base_plans?user_id=eq.[user]&is_active=eq.true"
@@ -48,7 +49,7 @@ def add_plan_options(parser: Any, **_: Any) -> None:
     group.add_argument(protocol.OPTION_RUN_ID, default="manual", help="tag in the e-mail of every account")
     group.add_argument(protocol.OPTION_JOBS_PER_USER, type=int, default=1, help="journeys per user")
     group.add_argument(protocol.OPTION_SIGNUP, choices=protocol.SIGNUP_MODES, default="signup")
-    group.add_argument(protocol.OPTION_SEED, type=int, default=20251130, help="profile seed")
+    group.add_argument(protocol.OPTION_SEED, type=int, default=DEFAULT_SEED, help="profile seed")
     group.add_argument(protocol.OPTION_POLL_INITIAL_MS, type=float, default=1000.0)
     group.add_argument(protocol.OPTION_POLL_BACKOFF, type=float, default=1.5)
     group.add_argument(protocol.OPTION_POLL_MAX_INTERVAL_MS, type=float, default=10_000.0)

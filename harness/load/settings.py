@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.env_file import EnvFileMissing, read_env_file
 from harness.estimator import HARD_CAP_SECONDS
 from harness.load.protocol import SIGNUP_MODES
+from harness.seeds import DEFAULT_SEED
 
 MAX_USERS = 2000
 MAX_SPAWN_RATE = 100.0
@@ -131,7 +132,7 @@ class LoadSettings:
     jobs_per_user: int = 1
     workers: int = 0  # 0: one standalone Locust process; N: a master and N local workers
     signup: str = "signup"
-    seed: int = 20251130
+    seed: int = DEFAULT_SEED
     poll: PollSettings = field(default_factory=PollSettings)
     health_interval_s: float = 2.0
     startup_allowance_s: float = 60.0  # for Locust (and its workers) to start, beyond the run time

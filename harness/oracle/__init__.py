@@ -1,6 +1,6 @@
-"""The plan oracle: targets formula and plan validity rules of DESIGN §3.5.
+"""The plan oracle: targets formula and plan validity rules of docs/contract.md "Targets and the plan".
 
-Written from DESIGN alone, independently of `reference_impl/`'s validator, so that a bug in
+Written from docs/contract.md alone, independently of `reference_impl/`'s validator, so that a bug in
 the implementation under test cannot hide in shared code.
 """
 

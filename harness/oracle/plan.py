@@ -1,4 +1,5 @@
-"""Pydantic models of the weekly plan shape (DESIGN §3.5); rule checks live in `rules`."""
+"""Pydantic models of the weekly plan shape (docs/contract.md "Targets and the plan"); rule checks live
+in `rules`."""
 
 from __future__ import annotations
 

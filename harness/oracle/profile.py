@@ -1,4 +1,5 @@
-"""The user profile the oracle reads (DESIGN §3.5), parsed with errors that name the field."""
+"""The user profile the oracle reads (docs/contract.md "Targets and the plan"), parsed with errors that
+name the field."""
 
 from __future__ import annotations
 

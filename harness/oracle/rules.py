@@ -1,4 +1,5 @@
-"""The validity rules of a weekly plan for one user (DESIGN §3.5), as a list of violations."""
+"""The validity rules of a weekly plan for one user (docs/contract.md "Targets and the plan"), as a list
+of violations."""
 
 from __future__ import annotations
 

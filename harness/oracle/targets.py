@@ -1,4 +1,5 @@
-"""Daily nutrition targets from a profile: Mifflin-St Jeor BMR, activity, goal (DESIGN §3.5)."""
+"""Daily nutrition targets from a profile: Mifflin-St Jeor BMR, activity, goal (docs/contract.md "Targets
+and the plan")."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from harness.report.model import (
     RunResults,
     ScenarioResult,
     area_of,
+    is_scenario,
 )
 from harness.report.summary import (
     ConformanceMatrix,
@@ -45,6 +46,7 @@ __all__ = [
     "area_of",
     "conformance_matrix",
     "error_code_rows",
+    "is_scenario",
     "point_latest",
     "read_results",
     "redact_file",

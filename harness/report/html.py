@@ -66,7 +66,7 @@ def _error_codes(results: RunResults) -> str:
             str(row.final),
             str(row.seen),
             row.ui_state,
-            "yes" if row.documented else "NO (not in DESIGN 3.4)",
+            "yes" if row.documented else "NO (not in docs/contract.md)",
         ]
         for row in error_code_rows(results.jobs)
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +20,24 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+SCENARIOS_FOLDER = "scenarios"
+
+
+SCENARIO_KEYWORD = "conformance_scenario"
+
+
+def is_scenario_path(path: Path) -> bool:
+    """Whether a test module is a conformance scenario (under a `scenarios` folder, in the
+    checkout or in the installed package); the project's unit tests are not conformance areas."""
+    return SCENARIOS_FOLDER in path.resolve().parts[:-1]
+
+
+def is_scenario(keywords: Mapping[str, object]) -> bool:
+    """Whether a test report is a scenario's: collection marks them with `SCENARIO_KEYWORD`
+    (a report's node id alone cannot tell: `--pyargs` runs name modules relative to the package)."""
+    return SCENARIO_KEYWORD in keywords
 
 
 def area_of(nodeid: str) -> str:

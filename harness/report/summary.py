@@ -71,8 +71,8 @@ class ErrorCodeRow:
 
 
 def error_code_rows(jobs: Sequence[JobTimeline]) -> list[ErrorCodeRow]:
-    """Every documented error code (DESIGN §3.4) and every other code observed, with how many
-    jobs ended with it (`final`) and how many showed it at some point (`seen`)."""
+    """Every documented error code (docs/contract.md "Error codes") and every other code observed,
+    with how many jobs ended with it (`final`) and how many showed it at some point (`seen`)."""
     final = Counter(job.error_code for job in jobs if job.error_code)
     seen = Counter(
         code for job in jobs for code in {t.error_code for t in job.transitions} | {job.error_code} if code

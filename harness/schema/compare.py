@@ -180,7 +180,7 @@ def _constraints(contract: SchemaContract, snapshot: SchemaSnapshot) -> Iterator
         see = _see(table.migration, contract)
         definitions = {_normalize(text) for text in found.checks.values()}
         for check in table.checks:
-            if _normalize(check.definition) in definitions:
+            if any(_normalize(text) in definitions for text in check.definitions):
                 continue
             same_name = found.checks.get(check.name)
             yield Mismatch(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from harness.poller import ERROR_CODE_UI_STATES
 from harness.schema.model import (
     Argument,
     Check,
@@ -32,6 +33,8 @@ NOTIFICATIONS_MIGRATION = "20251201000000_plan_job_requests_and_notifications.sq
 BACKOFF_MIGRATION = "20251215000000_plan_job_retry_backoff.sql"
 
 JOB_ROW = "public.plan_generation_jobs"
+# the codes the app maps to a screen, in the harness's one list of them (the poller's)
+_ERROR_CODES = ", ".join(f"'{code}'::text" for code in ERROR_CODE_UI_STATES)
 NEW_ID = ("gen_random_uuid()", "extensions.uuid_generate_v4()", "public.uuid_generate_v4()")
 NOW = ("now()", "CURRENT_TIMESTAMP", "statement_timestamp()", "transaction_timestamp()")
 TIMESTAMPTZ = "timestamp with time zone"
@@ -118,11 +121,10 @@ PLAN_GENERATION_JOBS = Table(
         ),
         Check(
             "plan_generation_jobs_error_code_known",
-            "error_code IS NULL OR (error_code = ANY (ARRAY['AI_TIMEOUT'::text, 'AI_RATE_LIMIT'::text, "
-            "'AI_QUOTA_EXCEEDED'::text, 'AI_UPSTREAM_ERROR'::text, 'CONFIG_ERROR'::text, "
-            "'JSON_PARSE_ERROR'::text, 'VALIDATION_FAILED'::text, 'WORKER_TIMEOUT'::text, "
-            "'STALE_PENDING'::text, 'CANCELLED'::text, 'SUPERSEDED'::text, 'UNEXPECTED_ERROR'::text]))",
+            f"error_code IS NULL OR (error_code = ANY (ARRAY[{_ERROR_CODES}]))",
             "the app maps every error code to a screen",
+            # the reference's form: the codes from their one definition (tests/drift checks its list)
+            equivalents=("error_code IS NULL OR (error_code = ANY (plan_jobs_internal.job_error_codes()))",),
         ),
     ),
     foreign_keys=(

@@ -35,6 +35,12 @@ class Check:
     name: str  # the reference's name, for messages; matched by definition
     definition: str  # pg_get_constraintdef without "CHECK ((...))"
     why: str
+    # other definitions that mean the same (the reference's own form, over an internal function)
+    equivalents: tuple[str, ...] = ()
+
+    @property
+    def definitions(self) -> tuple[str, ...]:
+        return (self.definition, *self.equivalents)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from harness.db.providers import DatabaseRequest, dsn_as_url
 from harness.db.run import DatabaseRun
 from harness.edge.preflight import prepare as prepare_functions
 from harness.errors import HarnessSetupError
+from harness.seeds import DEFAULT_SEED
 from harness.stack.local import FunctionsSetup, LocalStack
 from harness.target.settings import ENV_NAMES
 
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--functions-env-file", type=Path, help="the functions' own settings (KEY=VALUE)")
     serve.add_argument("--preset", help="fake DeepSeek preset to load (healthy, flaky, overloaded, ...)")
-    serve.add_argument("--seed", type=int, default=20251130)
+    serve.add_argument("--seed", type=int, default=DEFAULT_SEED)
     serve.add_argument("--env-out", type=Path, help="write the printed settings to this file when ready")
     serve.add_argument(
         "--no-worker-loop",

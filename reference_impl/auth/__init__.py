@@ -7,8 +7,8 @@ and `AuthFailure`; the parent mounts `create_auth_app()` at `/auth/v1`.
 
 from __future__ import annotations
 
+from reference_impl.auth.app_keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.gotrue import create_auth_app
-from reference_impl.auth.keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.passwords import ScryptParams
 from reference_impl.auth.request_auth import (
     AuthFailure,

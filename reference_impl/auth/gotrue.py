@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from reference_impl.app_keys import DATABASE_KEY
+from reference_impl.auth.app_keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.auth_db import auth_admin_transaction
 from reference_impl.auth.claims import parse_uuid, session_of
 from reference_impl.auth.gotrue_requests import (
@@ -34,7 +36,6 @@ from reference_impl.auth.gotrue_wire import (
     user_json,
     validation_error,
 )
-from reference_impl.auth.keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.passwords import PasswordHasher, ScryptParams
 from reference_impl.auth.refresh_tokens import (
     LogoutScope,
@@ -57,7 +58,6 @@ from reference_impl.auth.users import (
     mark_signed_in,
     user_by_id,
 )
-from reference_impl.keys import DATABASE_KEY
 from reference_impl.openapi.auth_document import auth_document
 from reference_impl.settings import SignInLimits
 from reference_impl.surface_guard import surface_guard

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from reference_impl.app_keys import SETTINGS_KEY
 from reference_impl.auth.claims import parse_uuid
 from reference_impl.auth.gotrue_wire import GoTrueError, validation_error
-from reference_impl.keys import SETTINGS_KEY
 from reference_impl.request_input import GATEWAY_MAX_BODY_BYTES, BodyLimits, read_json_object
 
 MIN_PASSWORD_LENGTH = 6

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from pgcaller import Caller
-from reference_impl.auth.keys import JWT_AUTHORITY_KEY
+from reference_impl.auth.app_keys import JWT_AUTHORITY_KEY
 from reference_impl.auth.tokens import JwtAuthority, TokenProblem, TokenRejected
 
 

@@ -2,7 +2,7 @@
 
 Stage 1 (draft) -> Stage 2 (review) -> JSON extraction -> fixer -> validator, all under
 the attempt's deadline (`INTERNAL_TIMEOUT_MS`). Every failure leaves as a
-`PipelineError` carrying its DESIGN §3.4 code; anything unforeseen becomes
+`PipelineError` carrying its docs/contract.md "Error codes" code; anything unforeseen becomes
 `UNEXPECTED_ERROR` with a message saying what it was. The caller saves the plan with
 `complete_plan_job` or reports the error with `fail_plan_job`.
 """

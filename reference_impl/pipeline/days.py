@@ -1,4 +1,4 @@
-"""The seven day keys of a weekly plan, Monday first (DESIGN §3.5)."""
+"""The seven day keys of a weekly plan, Monday first (docs/contract.md "Targets and the plan")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pipeline's error codes (DESIGN §3.4), their retryability, and the error it raises.
+"""The pipeline's error codes (docs/contract.md "Error codes"), their retryability, and the error it raises.
 
 Exception
  └── PipelineError(code: ErrorCode, message: str, retry_after_s)   .retryable follows the code
@@ -12,7 +12,7 @@ from reference_impl.pipeline.redaction import redact
 
 
 class ErrorCode(StrEnum):
-    """Every `error_code` of DESIGN §3.4, spelled as stored in `plan_generation_jobs`."""
+    """Every `error_code` of docs/contract.md "Error codes", spelled as stored in `plan_generation_jobs`."""
 
     AI_TIMEOUT = "AI_TIMEOUT"
     AI_RATE_LIMIT = "AI_RATE_LIMIT"
@@ -29,7 +29,7 @@ class ErrorCode(StrEnum):
 
     @property
     def retryable(self) -> bool:
-        """Whether another attempt may follow a failure with this code (DESIGN §3.4)."""
+        """Whether another attempt may follow a failure with this code (docs/contract.md "Error codes")."""
         return self not in _NOT_RETRYABLE
 
 

@@ -1,4 +1,4 @@
-"""The server's final enforcement after Stage 2 (DESIGN §3.5 "The fixer").
+"""The server's final enforcement after Stage 2 (docs/contract.md "Targets and the plan", the fixer).
 
 It makes what may safely be made exact: every present day's `total_kcal` and
 `protein_g` become the targets, a missing `reason` is written, and a missing

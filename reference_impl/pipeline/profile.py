@@ -1,4 +1,5 @@
-"""The user profile of DESIGN §3.5 and its field-level validation for `create-plan-job`."""
+"""The user profile of docs/contract.md "Targets and the plan" and its field-level validation for
+`create-plan-job`."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ DietaryPreference = Literal["Vegetarian", "Eggitarian", "Non-veg"]
 class Profile(BaseModel):
     """A user's profile as sent in `create-plan-job` and snapshotted in the job input.
 
-    Field names are the camelCase JSON names of DESIGN §3.5. Numbers are strict: a
+    Field names are the camelCase JSON names of docs/contract.md "Targets and the plan". Numbers are strict: a
     string or a boolean where a number belongs is refused, not coerced. The three lists
     may be omitted and then are empty.
     """

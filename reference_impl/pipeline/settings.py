@@ -1,4 +1,4 @@
-"""The pipeline's configuration, read from the environment names of DESIGN §3.6."""
+"""The pipeline's configuration, read from the environment names of docs/contract.md "Configuration"."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class PipelineSettings:
     """How one attempt talks to DeepSeek and how long it may take.
 
     A missing API key is not an error here: the attempt reports it as `CONFIG_ERROR`
-    on the job (DESIGN §3.6), without any network call.
+    on the job (docs/contract.md "HTTP surface"), without any network call.
     """
 
     api_key: str | None = field(default=None, repr=False, metadata=_env_name("DEEPSEEK_API_KEY"))

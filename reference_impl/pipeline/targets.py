@@ -1,4 +1,5 @@
-"""Daily calorie and protein targets from a profile (DESIGN §3.5), and their JSON form."""
+"""Daily calorie and protein targets from a profile (docs/contract.md "Targets and the plan"), and their
+JSON form."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ class Targets:
 
 
 def compute_targets(profile: Profile) -> Targets:
-    """Targets by DESIGN §3.5, in exact decimal arithmetic.
+    """Targets by docs/contract.md "Targets and the plan", in exact decimal arithmetic.
 
     - BMR (Mifflin-St Jeor) = 10 x weightKg + 6.25 x heightCm - 5 x age, then + 5 (male)
       or - 161 (female);

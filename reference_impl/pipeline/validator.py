@@ -1,6 +1,6 @@
-"""Structural and rule validation of a weekly plan for one user (DESIGN §3.5).
+"""Structural and rule validation of a weekly plan for one user (docs/contract.md "Targets and the plan").
 
-Written independently of the harness oracle (DESIGN §2), so that a bug in one is
+Written independently of the harness oracle (docs/architecture.md), so that a bug in one is
 caught by the other. Additional keys the model adds are tolerated; missing or
 malformed required ones are violations.
 """

@@ -24,8 +24,8 @@ from aiohttp import web
 from psycopg_pool import PoolTimeout
 
 from pgcaller import Caller
+from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.auth.request_auth import AuthFailure, authenticate
-from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.request_input import (
     GATEWAY_MAX_BODY_BYTES,
     BodyProblem,

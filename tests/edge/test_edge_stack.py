@@ -17,7 +17,6 @@ from harness.db.run import DatabaseRun
 from harness.edge.preflight import prepare
 from harness.errors import TargetSetupError
 from harness.stack.local import FunctionsSetup, LocalStack
-from harness.stash import DATABASE_RUN_KEY
 from tests.edge.conftest import FolderFactory
 
 pytestmark = pytest.mark.slow
@@ -27,9 +26,9 @@ StackFactory = Callable[..., LocalStack]
 
 @pytest.fixture
 def edge_stack(
-    pytestconfig: pytest.Config, tmp_path: Path, functions_folder: FolderFactory
+    database_run: DatabaseRun | None, tmp_path: Path, functions_folder: FolderFactory
 ) -> Iterator[StackFactory]:
-    run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
+    run = database_run
     if run is None:
         pytest.skip("needs the local target's database server")
     started: list[tuple[LocalStack, str]] = []

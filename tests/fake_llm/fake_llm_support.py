@@ -1,5 +1,6 @@
 """Test support for the fake DeepSeek: prompts shaped like the pipeline's (D2) and an independent
-plan checker (DESIGN §3.5, D3 diet words), written apart from fake_llm's own generator."""
+plan checker (docs/contract.md "Targets and the plan", D3 diet words), written apart from fake_llm's own
+generator."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ def _squash(name: str) -> str:
 
 
 def plan_problems(plan: Any, profile: dict[str, Any], targets: dict[str, int]) -> list[str]:
-    """Every DESIGN §3.5 rule `plan` breaks for `profile` and `targets` (empty: valid)."""
+    """Every rule of docs/contract.md "Targets and the plan" that `plan` breaks for `profile` and
+    `targets` (empty: valid)."""
     if not isinstance(plan, dict) or not isinstance(plan.get("days"), dict):
         return ["no days object"]
     days = plan["days"]

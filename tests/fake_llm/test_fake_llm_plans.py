@@ -1,4 +1,5 @@
-"""Plans fit the profile in the prompt (D2 extraction, DESIGN §3.5 rules), at both qualities."""
+"""Plans fit the profile in the prompt (D2 extraction, rules of docs/contract.md "Targets and the plan"),
+at both qualities."""
 
 from __future__ import annotations
 

@@ -31,8 +31,20 @@ def _run(pytester: pytest.Pytester, *arguments: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "no:cacheprovider", *arguments)
 
 
-def test_the_header_names_target_seed_and_database(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+def _scenarios(pytester: pytest.Pytester, **modules: str) -> None:
+    """Test modules under a `scenarios/` folder, where the reporter looks for conformance scenarios."""
+    (pytester.path / "scenarios").mkdir(exist_ok=True)
+    for name, source in modules.items():
+        (pytester.path / "scenarios" / f"{name}.py").write_text(source)
+
+
+NEEDS_THE_DATABASE = "def test_one(database_run):\n    assert database_run is not None\n"
+
+
+def test_the_header_names_target_and_seed_and_the_summary_the_database_it_started(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_one=NEEDS_THE_DATABASE)
 
     result = _run(pytester, "--seed", "42")
 
@@ -40,16 +52,111 @@ def test_the_header_names_target_seed_and_database(pytester: pytest.Pytester) ->
         [
             "conformance: target local, seed 42",
             "database: embedded, PostgreSQL 18.*; start-up * s + shim and migrations * s = * s;"
-            " migrations: reference*",
+            " migrations: reference* (started for the first test that needed it)",
         ]
     )
     assert result.ret == 0
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["alone", "xdist"])
+def test_a_run_whose_tests_need_no_database_starts_none(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_one="def test_one(harness_config):\n    assert harness_config.seed == 42\n")
+
+    result = _run(pytester, "--seed", "42", *workers)
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["database: not started (no test of this run needed it)"])
+    assert "database: embedded" not in result.stdout.str()
+
+
+def test_xdist_workers_share_the_one_database_the_first_of_them_asked_for(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_both="""
+import os
+import pathlib
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_port(n, database_run):
+    out = pathlib.Path(os.environ["PORT_OUT"], f"{os.environ['PYTEST_XDIST_WORKER']}-{n}.txt")
+    out.write_text(str(database_run.server.conninfo["port"]))
+"""
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORT_OUT", str(pytester.path))
+        result = _run(pytester, "-n", "2")
+
+    result.assert_outcomes(passed=4)
+    written = list(pytester.path.glob("gw*-*.txt"))
+    assert {path.name.split("-")[0] for path in written} == {"gw0", "gw1"}
+    assert len({path.read_text() for path in written}) == 1
+    assert result.stdout.str().count("(started for the first test that needed it)") == 1
+
+
+def test_a_run_without_scenarios_writes_no_conformance_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_unit="def test_one():\n    pass\n")
+
+    result = _run(pytester, "--report-dir", "out")
+
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "out").exists()
+    assert "conformance" not in [line.strip("= ") for line in result.stdout.lines]
+
+
+def test_the_report_holds_the_scenarios_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_unit="def test_unit():\n    pass\n")
+    _scenarios(pytester, test_area="def test_scenario():\n    pass\n")
+
+    _run(pytester, "--report-dir", "out")
+
+    results = json.loads(((pytester.path / "out" / "latest").resolve() / "results.json").read_text())
+    assert [(row["nodeid"], row["area"]) for row in results["scenarios"]] == [
+        ("scenarios/test_area.py::test_scenario", "area")
+    ]
+
+
+def test_a_seed_replays_a_tests_profiles_alone_or_in_a_bigger_xdist_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_profiles="""
+import json
+import os
+import pathlib
+import pytest
+
+@pytest.mark.parametrize("n", range(6))
+def test_draws(n, profile_factory):
+    profiles = [profile_factory.make() for _ in range(3)]
+    out = pathlib.Path(os.environ["PROFILES_OUT"], os.environ["RUN_TAG"], f"draws-{n}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(profiles, sort_keys=True))
+"""
+    )
+
+    def run(tag: str, *arguments: str) -> dict[str, str]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PROFILES_OUT", str(pytester.path))
+            patch.setenv("RUN_TAG", tag)
+            result = _run(pytester, *arguments)
+        assert result.ret == 0, result.stdout.str()
+        return {path.name: path.read_text() for path in (pytester.path / tag).glob("*.json")}
+
+    alone = run("alone", "--seed", "7", "-k", "test_draws and 4")
+    bigger = run("bigger", "--seed", "7", "-n", "2")
+    other_seed = run("other", "--seed", "8", "-k", "test_draws and 4")
+
+    assert list(alone) == ["draws-4.json"]
+    assert len(bigger) == 6
+    assert bigger["draws-4.json"] == alone["draws-4.json"]
+    assert other_seed["draws-4.json"] != alone["draws-4.json"]
+    assert len(set(bigger.values())) == 6  # each test draws its own profiles
+
+
 def test_staging_skips_what_it_lacks_with_the_reason_and_redacts_reports(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makepyfile(test_scenarios=SCENARIOS)
+    _scenarios(pytester, test_scenarios=SCENARIOS)
     monkeypatch.setenv("SUPABASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("SUPABASE_ANON_KEY", "anon-key-for-the-test")
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", SERVICE_KEY)
@@ -112,7 +219,7 @@ def test_env_file_supplies_the_target_settings(
 
 
 def test_reports_latest_points_at_the_newest_run(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    _scenarios(pytester, test_one="def test_one():\n    pass\n")
 
     _run(pytester, "--report-dir", "out")
     _run(pytester, "--report-dir", "out")
@@ -151,8 +258,9 @@ def test_seed(n, harness_config):
 
 
 def test_a_skip_reason_shaped_like_a_secret_is_redacted_and_stays_a_skip(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_skip='import pytest\n\ndef test_one():\n    pytest.skip("needs sk-abcdefghijklmnopqrstuvwx")\n'
+    _scenarios(
+        pytester,
+        test_skip='import pytest\n\ndef test_one():\n    pytest.skip("needs sk-abcdefghijklmnopqrstuvwx")\n',
     )
 
     result = _run(pytester, "--report-dir", "out", "-rs")
@@ -173,14 +281,15 @@ def test_url_without_the_url_target_is_refused(pytester: pytest.Pytester) -> Non
 
 
 def test_each_checker_verdict_is_reported_once(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
+    _scenarios(
+        pytester,
         test_check="""
 from harness.checkers import DbSnapshot, DocumentedErrorCodes, compose
-from harness.reporting import record_check
+from harness.report.reporter import record_check
 
 def test_one(request):
     record_check(request.node, compose(DocumentedErrorCodes()).check([], DbSnapshot()))
-"""
+""",
     )
 
     _run(pytester, "--report-dir", "out")

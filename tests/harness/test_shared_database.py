@@ -14,14 +14,13 @@ from aiohttp.test_utils import TestServer
 from harness.db.run import DatabaseRun
 from harness.queue_db import QueueDatabase
 from harness.queue_schedule import QueueSchedule
-from harness.stash import DATABASE_RUN_KEY
 from harness.target.queue_guard import QueueGuard
 
 
 @pytest.fixture
-def shared_dsn(pytestconfig: pytest.Config) -> Iterator[str]:
+def shared_dsn(database_run: DatabaseRun | None) -> Iterator[str]:
     """A database of its own standing in for a deployed target's."""
-    run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
+    run = database_run
     if run is None:
         pytest.skip("needs the local target's database server")
     name = run.scratch.clone(f"shared_{threading.get_ident() % 10_000}")

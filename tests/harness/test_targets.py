@@ -43,6 +43,12 @@ def _run(pytester: pytest.Pytester, *arguments: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "no:cacheprovider", *arguments)
 
 
+def _scenario(pytester: pytest.Pytester, source: str) -> None:
+    """A scenario module (under a `scenarios/` folder, where the conformance reporter counts them)."""
+    (pytester.path / "scenarios").mkdir(exist_ok=True)
+    (pytester.path / "scenarios" / "test_needs.py").write_text(source)
+
+
 @pytest.fixture
 def deployed_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DATABASE_URL", "FAKE_DEEPSEEK_URL", "FAKE_DEEPSEEK_ADMIN_TOKEN", "SERVICE_LOG_FILE"):
@@ -67,7 +73,7 @@ def test_capabilities_say_what_is_missing_and_why() -> None:
 
 @pytest.mark.usefixtures("deployed_env")
 def test_keys_only_give_http_and_the_rest_is_skipped_with_reasons(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_needs=NEEDS)
+    _scenario(pytester, NEEDS)
 
     result = _run(pytester, "--target", "url", "--url", "http://127.0.0.1:9", "-rs")
 
@@ -131,7 +137,7 @@ def test_the_local_target_has_every_capability(pytester: pytest.Pytester) -> Non
 
 @pytest.mark.usefixtures("deployed_env")
 def test_more_skipped_than_allowed_fails_the_run(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_needs=NEEDS)
+    _scenario(pytester, NEEDS)
 
     result = _run(pytester, "--target", "url", "--url", "http://127.0.0.1:9", "--max-skipped", "5")
 

@@ -1,4 +1,5 @@
-"""The plan validity rules of DESIGN §3.5: each rule flags what it should and nothing else."""
+"""The plan validity rules of docs/contract.md "Targets and the plan": each rule flags what it should and
+nothing else."""
 
 from __future__ import annotations
 

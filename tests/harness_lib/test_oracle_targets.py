@@ -1,4 +1,4 @@
-"""The targets formula of DESIGN §3.5, checked against hand-computed values."""
+"""The targets formula of docs/contract.md "Targets and the plan", checked against hand-computed values."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from harness.report import (
     write_report,
 )
 from harness.report.model import NemesisBand
-from harness.reporting import copy_chaos_folder
+from harness.report.reporter import copy_chaos_folder
 
 from .fakes import FakeClock, ScriptedJobSource
 
@@ -155,7 +155,7 @@ def test_html_is_self_contained_and_escaped() -> None:
     assert "known bug #12" in page
     assert page.count('class="segment"') == 7  # one bar per transition: 3 + 3 + 1
     assert page.count('class="bar"') == 2  # ceil(sqrt(3 durations)) bins
-    assert "AI_RATE_LIMIT" in page and "NO (not in DESIGN 3.4)" in page
+    assert "AI_RATE_LIMIT" in page and "NO (not in docs/contract.md)" in page
     assert "baseSeconds" in page
 
 

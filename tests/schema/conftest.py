@@ -12,17 +12,16 @@ import pytest
 
 from harness.db.run import DatabaseRun
 from harness.schema import QUEUE_SCHEMA, SchemaSnapshot, reflect
-from harness.stash import DATABASE_RUN_KEY
 
 AlteredSchema = Callable[[str], SchemaSnapshot]
 _COUNTER = itertools.count()
 
 
 @pytest.fixture
-def altered_database(pytestconfig: pytest.Config) -> Iterator[Callable[[str], str]]:
+def altered_database(database_run: DatabaseRun | None) -> Iterator[Callable[[str], str]]:
     """A factory: a copy of the template with this SQL applied (as its owner); its DSN.
     Every copy is dropped when the test ends."""
-    run: DatabaseRun | None = pytestconfig.stash.get(DATABASE_RUN_KEY, None)
+    run = database_run
     if run is None:
         pytest.skip("the schema tests need the local target's database server")
     made: list[str] = []

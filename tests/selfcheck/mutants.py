@@ -19,6 +19,9 @@ PENDING_INDEX = "    on public.plan_generation_jobs ({columns})\n    where statu
 DUE = "(coalesce(run_after, '-infinity'::timestamptz))"
 # redefines the claims, fail_plan_job, stuck recovery, stale expiry and the pending index
 BACKOFF = "20251215000000_plan_job_retry_backoff.sql"
+# redefines fail_plan_job and stuck recovery once more (the codes and the stuck predicate from
+# one function each): the last definition of those functions, the one a mutant must edit
+SINGLE_DEFINITIONS = "20251220000000_plan_job_single_definitions.sql"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ ONE_ATTEMPT_TOO_MANY = Mutant(
     description="fail_plan_job re-queues while retry_count <= max_retries (the seed's off-by-one), "
     "and the table has no constraint that would catch it",
     edits=(
-        Edit(BACKOFF, "and v_attempt < v_job.max_retries;", "and v_attempt <= v_job.max_retries;"),
+        Edit(SINGLE_DEFINITIONS, "and v_attempt < v_job.max_retries;", "and v_attempt <= v_job.max_retries;"),
         Edit(
             TABLES,
             "    constraint plan_generation_jobs_retry_count_range\n"
@@ -79,14 +82,16 @@ RECOVERY_DOES_NOT_COUNT = Mutant(
     description="stuck recovery puts the job back to pending without counting the abandoned "
     "attempt, so a poison job flips between pending and processing forever",
     edits=(
-        Edit(BACKOFF, "set retry_count   = j.retry_count + 1,", "set retry_count   = j.retry_count,"),
         Edit(
-            BACKOFF,
+            SINGLE_DEFINITIONS, "set retry_count   = j.retry_count + 1,", "set retry_count   = j.retry_count,"
+        ),
+        Edit(
+            SINGLE_DEFINITIONS,
             "status        = case when j.retry_count + 1 < j.max_retries then 'pending' else 'failed' end,",
             "status        = 'pending',",
         ),
         Edit(
-            BACKOFF,
+            SINGLE_DEFINITIONS,
             "completed_at  = case when j.retry_count + 1 < j.max_retries then null else now() end,",
             "completed_at  = null,",
         ),
@@ -156,7 +161,7 @@ RETRY_WITHOUT_BACKOFF = Mutant(
     "every attempt of the jobs that run into it",
     edits=(
         Edit(
-            BACKOFF,
+            SINGLE_DEFINITIONS,
             "        v_run_after := now() + plan_jobs_internal.retry_delay(\n"
             "            v_attempt, p_retry_base, p_retry_cap, p_retry_after);\n",
             "        v_run_after := now();\n",

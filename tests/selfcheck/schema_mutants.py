@@ -8,7 +8,7 @@ still passes, so each line points at its own cause.
 
 from __future__ import annotations
 
-from tests.selfcheck.mutants import FUNCTIONS, Edit, Mutant
+from tests.selfcheck.mutants import FUNCTIONS, SINGLE_DEFINITIONS, Edit, Mutant
 
 BACKOFF = "20251215000000_plan_job_retry_backoff.sql"
 
@@ -83,6 +83,12 @@ FAIL_WITH_OLD_SIGNATURE = Mutant(
             "public.fail_plan_job_not_deployed(uuid, uuid, text, text, boolean, interval, interval, "
             "interval)",
             2,
+        ),
+        # the later migration replaces fail_plan_job: it would create the new signature again
+        Edit(
+            SINGLE_DEFINITIONS,
+            "create or replace function public.fail_plan_job(\n",
+            "create or replace function public.fail_plan_job_not_deployed(\n",
         ),
     ),
     caught_by=("test_functions_have_the_contracts_signatures",),

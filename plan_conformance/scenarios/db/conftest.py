@@ -1,4 +1,4 @@
-"""Database-level scenarios: the queue contract of DESIGN §3.1-3.3, straight in SQL.
+"""Database-level scenarios: the queue contract of docs/contract.md, straight in SQL.
 
 They need SQL access and ageable rows, and they act on the whole queue (claims take any
 pending job), so they are destructive: never run against staging unless asked.

@@ -1,4 +1,5 @@
-"""Cancellation (DESIGN §3.3): owners and the service cancel active jobs; terminal jobs stay."""
+"""Cancellation (docs/contract.md "Functions"): owners and the service cancel active jobs; terminal jobs
+stay."""
 
 from __future__ import annotations
 

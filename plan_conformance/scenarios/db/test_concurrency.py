@@ -1,4 +1,4 @@
-"""Concurrency (DESIGN §3.3): claimers on separate connections never share an attempt.
+"""Concurrency (docs/contract.md "Functions"): claimers on separate connections never share an attempt.
 
 8 claimers work through 200 jobs (one per user, max_retries 3); job number n fails its
 first n % 4 attempts (so some complete at once, some after re-queues, some fail for

@@ -1,4 +1,4 @@
-"""Fencing (DESIGN §3.3): a result carried by a stale claim token is refused with PT409,
+"""Fencing (docs/contract.md "Functions"): a result carried by a stale claim token is refused with PT409,
 changes nothing, and writes no plan."""
 
 from __future__ import annotations

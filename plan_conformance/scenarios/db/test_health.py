@@ -1,4 +1,4 @@
-"""plan_job_health (DESIGN §3.3): the documented fields, with counts checked against rows."""
+"""plan_job_health (docs/contract.md "Functions"): the documented fields, with counts checked against rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retry limits (DESIGN §3.2): max_retries = N means at most N attempts, exactly."""
+"""Retry limits (docs/contract.md "Retry semantics"): max_retries = N means at most N attempts, exactly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Row-level security and grants (DESIGN §3.1, §3.3): users read only their own rows,
+"""Row-level security and grants (docs/contract.md "Tables", "Functions"): users read only their own rows,
 write nothing directly, and cannot call the service's functions."""
 
 from __future__ import annotations

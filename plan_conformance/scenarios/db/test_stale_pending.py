@@ -1,4 +1,4 @@
-"""Stale pending jobs (DESIGN §3.3): never claimed within the window -> STALE_PENDING."""
+"""Stale pending jobs (docs/contract.md "Functions"): never claimed within the window -> STALE_PENDING."""
 
 from __future__ import annotations
 

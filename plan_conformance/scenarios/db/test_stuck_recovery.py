@@ -1,4 +1,5 @@
-"""Stuck recovery (DESIGN §3.2, §3.3): an abandoned attempt is counted like a failed one."""
+"""Stuck recovery (docs/contract.md "Retry semantics", "Stuck and stale"): an abandoned attempt is
+counted like a failed one."""
 
 from __future__ import annotations
 

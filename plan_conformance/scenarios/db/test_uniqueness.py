@@ -1,4 +1,4 @@
-"""Uniqueness (DESIGN §3.1): one active job and one active plan per user, one plan per job;
+"""Uniqueness (docs/contract.md "Tables"): one active job and one active plan per user, one plan per job;
 completion replaces the active plan in one transaction."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Deadlines (DESIGN §3.4 AI_TIMEOUT): a call that never returns, and one kept open by
+"""Deadlines (docs/contract.md "Error codes", AI_TIMEOUT): a call that never returns, and one kept open by
 keep-alive bytes, are aborted at the attempt's deadline plus a small margin -- keep-alive
 bytes must not extend it (the real DeepSeek sends them for up to 10-30 minutes)."""
 

@@ -1,4 +1,4 @@
-"""Error codes end to end (DESIGN §3.4): one scenario per fault kind of the fake DeepSeek.
+"""Error codes end to end (docs/contract.md "Error codes"): one scenario per fault kind of the fake DeepSeek.
 
 Each scenario scripts one fault for its user only, creates a job, polls it like the app,
 and checks the job's `error_code` and `retry_count`, the UI state the app would show, and

@@ -1,4 +1,5 @@
-"""Plan validity (DESIGN §3.5): generated users spanning every diet, goal and meal count get
+"""Plan validity (docs/contract.md "Targets and the plan"): generated users spanning every diet, goal and
+meal count get
 valid plans, exactly as the model sends them and after realistic repairs; plans that break
 a diet or an avoid rule are never saved."""
 

@@ -1,4 +1,4 @@
-"""Idempotent creation, regeneration (DESIGN §3.6) and cancellation racing completion."""
+"""Idempotent creation, regeneration (docs/contract.md "HTTP surface") and cancellation racing completion."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 -- Plan generation queue: tables, indexes, row-level security and grants.
 --
--- Contract: DESIGN §3.1. Every mutation by an app user goes through the functions of
+-- Contract: docs/contract.md "Tables". Every mutation by an app user goes through the functions of
 -- the next migration; users may only read their own rows.
 --
--- Retry semantics (DESIGN §3.2): max_retries = N means the pipeline runs at most N
+-- Retry semantics (docs/contract.md "Retry semantics"): max_retries = N means the pipeline runs at most N
 -- times. retry_count counts failed or abandoned attempts. A job that is pending or
 -- processing therefore always has retry_count < max_retries; the check constraint
 -- below makes an off-by-one in any function fail loudly instead of running an extra

@@ -1,4 +1,4 @@
--- Plan generation queue: the functions every mutation goes through (DESIGN §3.3).
+-- Plan generation queue: the functions every mutation goes through (docs/contract.md "Functions").
 --
 -- Refusals raise with SQLSTATE PTxyz so PostgREST answers HTTP xyz:
 --   PT400  an argument is missing or wrong (the message names it)
@@ -6,7 +6,7 @@
 --   PT409  the claim token is not the job's current one (stale worker, recovered or
 --          cancelled attempt); nothing is changed
 --
--- Retry semantics (DESIGN §3.2), in one sentence: each failed or abandoned attempt adds
+-- Retry semantics (docs/contract.md "Retry semantics"), in one sentence: each failed or abandoned attempt adds
 -- one to retry_count, and the call that makes retry_count reach max_retries, or records
 -- a non-retryable error, makes the job `failed`.
 
@@ -289,7 +289,7 @@ begin
     v_attempt := v_job.retry_count + 1;
     v_message := left(coalesce(nullif(btrim(p_error_message), ''),
                                p_error_code || ' (the worker gave no message)'), 2000);
-    -- Quota and configuration errors cannot succeed on a retry (DESIGN §3.4).
+    -- Quota and configuration errors cannot succeed on a retry (docs/contract.md "Error codes").
     v_retryable := coalesce(p_retryable, true)
                    and p_error_code not in ('AI_QUOTA_EXCEEDED', 'CONFIG_ERROR');
 
@@ -502,7 +502,7 @@ as $$
 $$;
 
 
--- plan_job_health: what to watch after a rollout (DESIGN §3.3, docs/contract.md).
+-- plan_job_health: what to watch after a rollout (docs/contract.md "plan_job_health").
 create or replace function public.plan_job_health(p_window interval default '1 hour')
 returns jsonb
 language plpgsql
@@ -572,7 +572,7 @@ end
 $$;
 
 
--- Who may call what (DESIGN §3.3). Supabase's default privileges grant EXECUTE on new
+-- Who may call what (docs/contract.md "Functions"). Supabase's default privileges grant EXECUTE on new
 -- functions to anon and authenticated, so every grant starts from a full revoke.
 revoke all on function public.claim_next_plan_job(text) from public, anon, authenticated;
 revoke all on function public.claim_next_plan_jobs(text, integer) from public, anon, authenticated;

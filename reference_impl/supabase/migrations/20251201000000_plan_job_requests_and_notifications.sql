@@ -1,6 +1,6 @@
 -- Plan generation queue: creating jobs (idempotency, regeneration) and notifications.
 --
--- create-plan-job calls enqueue_plan_job as service_role, so the rules of DESIGN §3.6
+-- create-plan-job calls enqueue_plan_job as service_role, so the rules of docs/contract.md "HTTP surface"
 -- hold under concurrency: two requests of one user never create two jobs, and a
 -- regeneration supersedes the in-flight job in the same transaction that creates the
 -- new one. A notification row is written by a trigger whenever a job completes or fails

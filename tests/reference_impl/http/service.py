@@ -15,9 +15,9 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
+from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, ScryptParams, create_auth_app
 from reference_impl.database import Database
-from reference_impl.keys import DATABASE_KEY, SETTINGS_KEY
 from reference_impl.rest import create_rest_app
 from reference_impl.settings import ServiceSettings
 

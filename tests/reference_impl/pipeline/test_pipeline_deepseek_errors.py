@@ -1,4 +1,4 @@
-"""The DeepSeek client maps every DeepSeek-originated row of DESIGN §3.4 (respx-mocked)."""
+"""The DeepSeek client maps every DeepSeek-originated row of docs/contract.md "Error codes" (respx-mocked)."""
 
 from __future__ import annotations
 

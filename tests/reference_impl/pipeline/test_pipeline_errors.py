@@ -1,4 +1,4 @@
-"""Error codes, their retryability (DESIGN §3.4), and secret redaction in messages."""
+"""Error codes, their retryability (docs/contract.md "Error codes"), and secret redaction in messages."""
 
 from __future__ import annotations
 

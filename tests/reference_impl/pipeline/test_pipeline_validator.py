@@ -1,4 +1,5 @@
-"""Plan validation: each rule of DESIGN §3.5 reported with the day and the field."""
+"""Plan validation: each rule of docs/contract.md "Targets and the plan" reported with the day and the
+field."""
 
 from __future__ import annotations
 

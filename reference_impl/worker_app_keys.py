@@ -1,4 +1,5 @@
-"""Typed application state for the queue worker: the runner, the loop, the metrics."""
+"""aiohttp application keys (`web.AppKey`) of the queue worker: the invocation runner, the
+worker loop, the metrics."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""The run's reports: `reports/<run>/{junit.xml, results.json, report.html}` and `reports/latest`.
+"""The run's reports as a pytest plugin: `reports/<run>/{junit.xml, results.json, report.html}`
+and `reports/latest`.
 
-Registered in the controlling process only (with xdist, workers' reports arrive here).
+Registered in the controlling process only (with xdist, workers' reports arrive here), and
+only for a run that may collect scenarios; it reports the scenarios alone (`is_scenario`).
+`FailureRedactor`, registered for every run, scrubs failure text and captured output.
 Scenarios add job timelines, estimator samples, checker verdicts and chaos runs as user
 properties (`record_job_outcome`, `record_check`, `record_chaos`); a chaos run's folder
 (its history, schedule, figures and logs, on this machine) is copied to
@@ -10,6 +13,7 @@ passes through the redactor: no key, token or password is written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -29,6 +33,7 @@ from harness.report import (
     ScenarioResult,
     area_of,
     conformance_matrix,
+    is_scenario,
     redact_file,
     render_matrix_text,
     skip_summary,
@@ -78,6 +83,26 @@ def new_run_id() -> str:
     return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
 
 
+class FailureRedactor:
+    """Scrubs failure text and captured output of every test before the terminal, junit.xml
+    or the report see them (this hook runs first)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason) stays a tuple
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, self.redactor.text(reason))
+        elif report.longrepr is not None:
+            text = str(report.longrepr)
+            clean = self.redactor.text(text)
+            if clean != text:
+                report.longrepr = clean
+        report.sections = [(title, self.redactor.text(content)) for title, content in report.sections]
+
+
 class ConformanceReporter:
     """Collects outcomes and properties; writes the reports at the end of the session."""
 
@@ -108,10 +133,11 @@ class ConformanceReporter:
         self.estimator = DurationEstimator()
         self.run_dir: Path | None = None
         self.junit_path = report_dir / run_id / "junit.xml"
+        self.owns_junit = False  # the path is the reporter's choice (no --junitxml given)
 
-    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self._redact(report)
+        if not is_scenario(report.keywords):
+            return
         outcome = _outcome(report)
         if outcome is not None:
             previous = self.scenarios.get(report.nodeid)
@@ -144,20 +170,9 @@ class ConformanceReporter:
                     )
                 self.chaos.append((summary, Path(payload["folder"])))
 
-    def _redact(self, report: pytest.TestReport) -> None:
-        """Scrub failure text and captured output before the terminal, junit.xml or the
-        report see them (this hook runs first)."""
-        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason) stays a tuple
-            path, line, reason = report.longrepr
-            report.longrepr = (path, line, self.redactor.text(reason))
-        elif report.longrepr is not None:
-            text = str(report.longrepr)
-            clean = self.redactor.text(text)
-            if clean != text:
-                report.longrepr = clean
-        report.sections = [(title, self.redactor.text(content)) for title, content in report.sections]
-
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.scenarios:
+            return  # no scenario ran: no conformance report
         skips = skip_summary(list(self.scenarios.values()))
         if self.max_skipped_percent is not None and skips.percent > self.max_skipped_percent:
             self.too_many_skipped = (
@@ -200,6 +215,11 @@ class ConformanceReporter:
             terminalreporter.write_line(f"report: {self.run_dir / 'report.html'}")
 
     def pytest_unconfigure(self) -> None:
+        if self.owns_junit and not self.scenarios:  # no report to put it beside
+            self.junit_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.junit_path.parent.rmdir()
+            return
         if self.junit_path.exists():
             redact_file(self.junit_path, self.redactor)
 

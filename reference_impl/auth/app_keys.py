@@ -1,4 +1,5 @@
-"""The typed application key under which the parent app puts the service's `JwtAuthority`."""
+"""The aiohttp application key (`web.AppKey`) under which the parent app puts the service's
+`JwtAuthority`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Typed application state keys shared by the service's sub-applications."""
+"""aiohttp application keys (`web.AppKey`) of the service: its database pool and settings,
+shared by the sub-applications (functions, REST, auth, ops)."""
 
 from __future__ import annotations
 
