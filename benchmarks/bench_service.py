@@ -5,7 +5,8 @@ Run: `.venv/bin/python benchmarks/bench_service.py [--jobs 400] [--concurrency 2
 Everything is real and on loopback: embedded PostgreSQL with the reference migrations, the
 fake DeepSeek as its own process, and one `plan-reference serve` process (attempts run in
 its event loop: WALL_CLOCK_LIMIT_MS=0). Jobs are inserted in one transaction; the clock
-runs from that commit until every job is `completed`, as counted in the database.
+runs from that commit until every job is `completed`, as counted in the database. CPU is
+the service's and the fake's over the run (their start-up left out), from /proc.
 
 Two runs, each against a peer measured in the same run:
 1. zero latency: jobs/s, against a SQL-only worker in this process that claims and
@@ -110,6 +111,10 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def peak_rss_mib(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -195,9 +200,7 @@ def run_service(
     stack.start()
     try:
         if latency_ms:
-            from fake_llm.control import FakeLLMControl
-
-            with FakeLLMControl(stack.fake_url) as control:
+            with stack.fake_control() as control:
                 if spread:
                     bounds = {"lower_ms": latency_ms // 4, "upper_ms": latency_ms * 7 // 4}
                     delay = {"type": "delay", "distribution": {"type": "uniform", **bounds}}
@@ -205,6 +208,7 @@ def run_service(
                 else:
                     control.settings(latency_ms=latency_ms)
         assert stack.service is not None and stack.fake is not None
+        service_cpu_before, fake_cpu_before = cpu_seconds(stack.service.pid), cpu_seconds(stack.fake.pid)
         with sampled(stack.service.pid, profile):
             started = insert_jobs(dsn, jobs)
             finished = wait_completed(dsn, jobs, timeout_s=600)
@@ -212,8 +216,8 @@ def run_service(
             jobs,
             finished - started,
             peak_rss_mib(stack.service.pid),
-            cpu_seconds(stack.service.pid),
-            cpu_seconds(stack.fake.pid),
+            _spent(service_cpu_before, cpu_seconds(stack.service.pid)),
+            _spent(fake_cpu_before, cpu_seconds(stack.fake.pid)),
         )
     finally:
         stack.stop()
@@ -289,7 +293,7 @@ def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace,
     print(f"  SQL-only peer (8 conns) {peer.jobs_per_second:8.1f} jobs/s  ({peer.seconds:.2f} s)")
     print(f"  ratio service / peer    {fast.jobs_per_second / peer.jobs_per_second:8.2f}   (goal >= 0.25)")
     print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
-    print(f"  CPU: service {fast.service_cpu_s or 0:.1f} s, fake DeepSeek {fast.fake_cpu_s or 0:.1f} s")
+    print(f"  CPU during the run: {_cpu_line(fast)}")
     if arguments.profile:
         print_profile(arguments.profile / "zero-latency.collapsed")
 
@@ -318,7 +322,15 @@ def latency_run(
     print(f"  latency-bound ideal     {ideal:8.1f} jobs/s")
     print(f"  ratio service / ideal   {slow.jobs_per_second / ideal:8.2f}   (goal >= 0.95)")
     print(f"  service peak RSS        {slow.peak_rss_mib or 0:8.1f} MiB")
-    print(f"  CPU: service {slow.service_cpu_s or 0:.1f} s, fake DeepSeek {slow.fake_cpu_s or 0:.1f} s")
+    print(f"  CPU during the run: {_cpu_line(slow)}")
+
+
+def _cpu_line(measured: Measurement) -> str:
+    service, fake = measured.service_cpu_s or 0.0, measured.fake_cpu_s or 0.0
+    return (
+        f"service {service:.2f} s ({service / measured.jobs * 1000:.1f} ms per job), "
+        f"fake DeepSeek {fake:.2f} s ({fake / measured.jobs * 1000:.1f} ms per job)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pgcaller import Caller, as_caller
+from harness.db.lock_waits import LOCK_TIMEOUT, connect_with_lock_timeout
+from pgcaller import Caller, execute_as
 
 Row = dict[str, Any]
 
@@ -79,20 +79,24 @@ class QueueDatabase:
     `owns_database`: a scratch database the scenarios may empty (`prepare` truncates the
     queue); otherwise a shared one (a deployed target's), where `prepare` only checks that the
     queue is empty and `clean_up` deletes the users this object created, with their rows.
+    A statement waits at most `lock_timeout` for a lock; past it, the error names the
+    blocked statement and who held the lock (`harness/db/lock_waits.py`).
     """
 
-    def __init__(self, dsn: str, *, owns_database: bool) -> None:
+    def __init__(self, dsn: str, *, owns_database: bool, lock_timeout: timedelta = LOCK_TIMEOUT) -> None:
         self.dsn = dsn
         self.owns_database = owns_database
-        self.conn: psycopg.Connection[Row] = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+        self.lock_timeout = lock_timeout
+        self.conn: psycopg.Connection[Row] = connect_with_lock_timeout(dsn, lock_timeout=lock_timeout)
         self._created_users: list[str] = []
 
     def close(self) -> None:
         self.conn.close()
 
     def connect(self) -> psycopg.Connection[Row]:
-        """Another connection to the same database (for concurrency scenarios)."""
-        return psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row)
+        """Another connection to the same database (for concurrency scenarios), with the same
+        lock timeout."""
+        return connect_with_lock_timeout(self.dsn, lock_timeout=self.lock_timeout)
 
     # -- seeding and time -------------------------------------------------------------
 
@@ -235,8 +239,9 @@ class QueueDatabase:
     def rpc_rows(self, caller: Caller, function: str, **args: Any) -> list[Row]:
         """`select * from public.<function>(name => value, ...)` as `caller`; composite
         results that are null (no row) come back as an empty list."""
-        with as_caller(self.conn, caller, path=f"/rpc/{function}") as conn:
-            rows = conn.execute(_call(function, args, "select * from"), _params(args)).fetchall()
+        rows = execute_as(
+            self.conn, caller, _call(function, args, "select * from"), _params(args), path=f"/rpc/{function}"
+        ).fetchall()
         return [row for row in rows if any(value is not None for value in row.values())]
 
     def rpc_row(self, caller: Caller, function: str, **args: Any) -> Row | None:
@@ -246,8 +251,9 @@ class QueueDatabase:
 
     def rpc_value(self, caller: Caller, function: str, **args: Any) -> Any:
         """`select public.<function>(...)` as `caller`: a scalar or JSON result."""
-        with as_caller(self.conn, caller, path=f"/rpc/{function}") as conn:
-            row = conn.execute(_call(function, args, "select"), _params(args)).fetchone()
+        row = execute_as(
+            self.conn, caller, _call(function, args, "select"), _params(args), path=f"/rpc/{function}"
+        ).fetchone()
         assert row is not None
         return next(iter(row.values()))
 
@@ -306,13 +312,13 @@ class QueueDatabase:
 
     def select_as(self, caller: Caller, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """A read-only query as `caller` (RLS applies), like a PostgREST GET."""
-        with as_caller(self.conn, caller, read_only=True, method="GET") as conn:
-            return conn.execute(query.encode(), params or {}).fetchall()
+        return execute_as(
+            self.conn, caller, query.encode(), params or {}, read_only=True, method="GET"
+        ).fetchall()
 
     def execute_as(self, caller: Caller, statement: str, params: Mapping[str, Any] | None = None) -> int:
         """A read-write statement as `caller` (grants and RLS apply); returns rows affected."""
-        with as_caller(self.conn, caller) as conn:
-            return conn.execute(statement.encode(), params or {}).rowcount
+        return execute_as(self.conn, caller, statement.encode(), params or {}).rowcount
 
 
 def _backoff_args(backoff: Backoff | None, retry_after: timedelta | None = None) -> dict[str, timedelta]:

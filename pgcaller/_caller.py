@@ -1,26 +1,14 @@
-"""The caller identity and the transaction wrappers that apply it (sync and async psycopg)."""
+"""Who an API call runs as: the database role and the JWT claims PostgREST would set."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import psycopg
-from psycopg import pq
-
 API_ROLES = frozenset({"anon", "authenticated", "service_role"})
-
-# PostgREST's pre-request query sets these with set_config(..., true), i.e. SET LOCAL.
-_SETUP_SQL = (
-    "select set_config('role', %(role)s, true),"
-    " set_config('request.jwt.claims', %(claims)s, true),"
-    " set_config('request.method', %(method)s, true),"
-    " set_config('request.path', %(path)s, true)"
-)
 
 
 @dataclass(frozen=True)
@@ -75,51 +63,3 @@ class Caller:
             "method": method,
             "path": path,
         }
-
-
-def _require_idle(status: pq.TransactionStatus) -> None:
-    if status != pq.TransactionStatus.IDLE:
-        raise RuntimeError(
-            f"as_caller needs a connection with no transaction open (it is {status.name}); "
-            "use an autocommit connection or commit first"
-        )
-
-
-@contextmanager
-def as_caller(
-    conn: psycopg.Connection[Any],
-    caller: Caller,
-    *,
-    read_only: bool = False,
-    method: str = "POST",
-    path: str = "/",
-) -> Iterator[psycopg.Connection[Any]]:
-    """One transaction in which every statement runs as `caller`; committed on success.
-
-    The connection must be idle (no transaction open): inside one, `conn.transaction()`
-    would only be a savepoint and the role would outlive the block.
-    """
-    _require_idle(conn.info.transaction_status)
-    with conn.transaction():
-        if read_only:
-            conn.execute("set transaction read only")
-        conn.execute(_SETUP_SQL, caller.setup_params(method=method, path=path))
-        yield conn
-
-
-@asynccontextmanager
-async def as_caller_async(
-    conn: psycopg.AsyncConnection[Any],
-    caller: Caller,
-    *,
-    read_only: bool = False,
-    method: str = "POST",
-    path: str = "/",
-) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """The async twin of `as_caller`."""
-    _require_idle(conn.info.transaction_status)
-    async with conn.transaction():
-        if read_only:
-            await conn.execute("set transaction read only")
-        await conn.execute(_SETUP_SQL, caller.setup_params(method=method, path=path))
-        yield conn

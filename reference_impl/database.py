@@ -15,7 +15,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from pgcaller import Caller, as_caller_async
+from pgcaller import Caller, as_caller_async, execute_as_async
 
 
 class DatabaseUnavailable(Exception):
@@ -77,11 +77,13 @@ class Database:
             yield conn
 
     async def fetch_one(self, caller: Caller, query: str, params: Any = None) -> DictRow | None:
-        async with self.as_caller(caller) as conn:
-            cursor = await conn.execute(query.encode(), params)
+        """One statement as `caller`, in a transaction of its own and one round trip."""
+        async with self.pool.connection() as conn:
+            cursor = await execute_as_async(conn, caller, query.encode(), params)
             return await cursor.fetchone()
 
     async def fetch_all(self, caller: Caller, query: str, params: Any = None) -> list[DictRow]:
-        async with self.as_caller(caller) as conn:
-            cursor = await conn.execute(query.encode(), params)
+        """One statement as `caller`, in a transaction of its own and one round trip."""
+        async with self.pool.connection() as conn:
+            cursor = await execute_as_async(conn, caller, query.encode(), params)
             return await cursor.fetchall()

@@ -110,7 +110,7 @@ async def _generate(
     reviewed = _plan_json(review_call, stage=2)
     logger.info("stage 2 plan received", extra={**log_fields, "elapsed_ms": deadline.elapsed_ms()})
 
-    fixed = fix_plan(reviewed, profile, targets)
+    fixed = fix_plan(reviewed, profile, targets, in_place=True)  # `reviewed` is this attempt's own
     violations = validate_plan(fixed.plan, profile, targets)
     if violations:
         raise PipelineError(ErrorCode.VALIDATION_FAILED, _describe_violations(violations))

@@ -20,16 +20,20 @@ from reference_impl.pipeline.validator import REST_FOCUS
 
 @dataclass(frozen=True)
 class FixResult:
-    """The fixed plan (a new object; the input is untouched) and each change made."""
+    """The fixed plan (a new object unless fixed in place) and each change made."""
 
     plan: dict[str, Any]
     changes: tuple[str, ...]
 
 
-def fix_plan(plan: dict[str, Any], profile: Profile, targets: Targets) -> FixResult:
-    """Apply the fixer to a copy of `plan`; see the module docstring for what it changes."""
+def fix_plan(
+    plan: dict[str, Any], profile: Profile, targets: Targets, *, in_place: bool = False
+) -> FixResult:
+    """Apply the fixer to a copy of `plan` (or to `plan` itself when `in_place`: the
+    attempt's freshly parsed plan, which nothing else holds); see the module docstring
+    for what it changes."""
     # A JSON round trip copies a JSON value several times faster than copy.deepcopy.
-    fixed: dict[str, Any] = json.loads(json.dumps(plan))
+    fixed: dict[str, Any] = plan if in_place else json.loads(json.dumps(plan))
     changes: list[str] = []
     days = fixed.get("days")
     if isinstance(days, dict):

@@ -167,9 +167,8 @@ async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> Pr
     """One attempt for a claimed job, ending in complete_plan_job or fail_plan_job."""
     started = time.monotonic()
     try:
-        result = await run_attempt(
-            job["id"], job["user_id"], job["input"], context.http.next(), context.pipeline
-        )
+        with context.http.lease() as client:
+            result = await run_attempt(job["id"], job["user_id"], job["input"], client, context.pipeline)
     except PipelineError as error:
         return await _fail(context, job, error, started)
     except Exception as error:  # run_attempt wraps its own; this is a guard for the unforeseen

@@ -175,6 +175,22 @@ RETRY_WITHOUT_BACKOFF = Mutant(
     ),
 )
 
+CLAIM_WAITS_FOR_LOCKED_JOBS = Mutant(
+    name="claim_waits_for_locked_jobs",
+    description="the single claim locks with FOR UPDATE without SKIP LOCKED, so a claim waits for "
+    "any transaction holding the oldest job instead of taking the next one",
+    edits=(
+        Edit(
+            BACKOFF,
+            "         limit 1\n         for update skip locked\n",
+            "         limit 1\n         for update\n",
+        ),
+    ),
+    caught_by=("test_a_claim_passes_over_a_job_another_transaction_holds",),
+    # the scenario connection's lock timeout names the blocked claim and the holder's query
+    failure_names=("blocked statement (backend", "held by backend", "p_worker_id => 'holder'"),
+)
+
 MIGRATION_MUTANTS = (
     ONE_ATTEMPT_TOO_MANY,
     RECOVERY_DOES_NOT_COUNT,
@@ -183,6 +199,7 @@ MIGRATION_MUTANTS = (
     CLAIM_INDEX_WITHOUT_ID,
     CLAIM_CHECKS_DUE_ON_THE_TABLE,
     RETRY_WITHOUT_BACKOFF,
+    CLAIM_WAITS_FOR_LOCKED_JOBS,
 )
 
 

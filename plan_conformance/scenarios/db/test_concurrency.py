@@ -1,4 +1,5 @@
-"""Concurrency (docs/contract.md "Functions"): claimers on separate connections never share an attempt.
+"""Concurrency (docs/contract.md "Functions"): claimers on separate connections never share an
+attempt, and a claim never waits for a job another transaction holds (`FOR UPDATE SKIP LOCKED`).
 
 8 claimers work through 200 jobs (one per user, max_retries 3); job number n fails its
 first n % 4 attempts (so some complete at once, some after re-queues, some fail for
@@ -14,6 +15,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+
+import pytest
 
 from harness import Backoff, Caller, QueueDatabase, Row, as_caller
 
@@ -122,3 +125,22 @@ def test_eight_claimers_over_two_hundred_jobs_claim_every_attempt_exactly_once(
         # each failed attempt is recorded under the claimer that held it
         failed_claims = sorted((c.attempt, c.worker) for c in claims if c.job_id == job_id)[:failures]
         assert [(entry["attempt"], entry["worker"]) for entry in job["errors"]] == failed_claims, job_id
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["claim_next_plan_job", "claim_next_plan_jobs"])
+def test_a_claim_passes_over_a_job_another_transaction_holds(queue_db: QueueDatabase, batch: bool) -> None:
+    """A claimer whose transaction is still open holds the oldest job; another claim takes
+    the next one at once. A claim that waited instead would hit the scenario connection's
+    lock timeout, whose error names both statements."""
+    held_job = queue_db.insert_job(queue_db.create_user(), created_ago=timedelta(minutes=2))
+    free_job = queue_db.insert_job(queue_db.create_user(), created_ago=timedelta(minutes=1))
+    service = Caller.service()
+    with queue_db.connect() as conn, as_caller(conn, service) as holder:
+        held = holder.execute("select * from public.claim_next_plan_job(p_worker_id => 'holder')").fetchone()
+        assert held is not None and held["id"] == held_job["id"]
+        if batch:
+            claimed = queue_db.rpc_rows(service, "claim_next_plan_jobs", p_worker_id="claimer", p_limit=5)
+        else:
+            claimed = queue_db.rpc_rows(service, "claim_next_plan_job", p_worker_id="claimer")
+
+    assert [row["id"] for row in claimed] == [free_job["id"]]

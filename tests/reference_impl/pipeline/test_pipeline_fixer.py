@@ -116,3 +116,14 @@ def test_input_plan_is_not_modified(valid_plan: dict[str, Any], profile: Profile
     fix_plan(valid_plan, profile, targets)
 
     assert valid_plan == before
+
+
+def test_in_place_fixes_the_plan_itself(
+    valid_plan: dict[str, Any], profile: Profile, targets: Targets
+) -> None:
+    valid_plan["days"]["monday"]["nutrition"]["total_kcal"] = 1
+
+    result = fix_plan(valid_plan, profile, targets, in_place=True)
+
+    assert result.plan is valid_plan
+    assert valid_plan["days"]["monday"]["nutrition"]["total_kcal"] == targets.total_kcal
