@@ -39,7 +39,7 @@ from harness.edge.preflight import prepare as prepare_functions
 from harness.errors import HarnessSetupError
 from harness.seeds import DEFAULT_SEED
 from harness.stack.local import FunctionsSetup, LocalStack
-from harness.target.settings import ENV_NAMES
+from harness.target.settings import TargetSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,7 +148,7 @@ def _settings(stack: LocalStack) -> dict[str, str]:
         "FAKE_DEEPSEEK_URL": stack.fake_url,
         "FAKE_DEEPSEEK_ADMIN_TOKEN": stack.secrets.fake_admin_token,
         "SERVICE_LOG_FILE": str(stack.functions_log_path),
-        **{name: service[name] for name in ENV_NAMES.values()},
+        **{name: service[name] for name in TargetSettings.env_names()},
     }
 
 

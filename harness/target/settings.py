@@ -11,59 +11,67 @@ nobody gave is unknown, and the scenarios that need it are skipped with that rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from harness.errors import TargetSetupError
 
-ENV_NAMES: Mapping[str, str] = {
-    "attempt_deadline_ms": "INTERNAL_TIMEOUT_MS",
-    "max_retries": "PLAN_JOB_MAX_RETRIES",
-    "in_call_retries": "DEEPSEEK_IN_CALL_RETRIES",
-    "retry_base_ms": "PLAN_JOB_RETRY_BASE_MS",
-    "retry_cap_ms": "PLAN_JOB_RETRY_CAP_MS",
-}
-_LIMITS: Mapping[str, tuple[int, int]] = {
-    "attempt_deadline_ms": (1, 3_600_000),
-    "max_retries": (1, 20),
-    "in_call_retries": (0, 20),
-    "retry_base_ms": (1, 86_400_000),
-    "retry_cap_ms": (1, 86_400_000),
-}
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class SettingVar:
+    """The environment variable a target setting is read from and the values it may take."""
+
+    name: str
+    low: int
+    high: int
+
+
+def _read_from(name: str, low: int, high: int) -> dict[str, SettingVar]:
+    return {"env": SettingVar(name, low, high)}
 
 
 @dataclass(frozen=True)
 class TargetSettings:
-    """Each field None when the target's value is not known."""
+    """Each field None when the target's value is not known; each names its variable."""
 
-    attempt_deadline_ms: int | None = None
-    max_retries: int | None = None
-    in_call_retries: int | None = None
-    retry_base_ms: int | None = None
-    retry_cap_ms: int | None = None
+    attempt_deadline_ms: int | None = field(
+        default=None, metadata=_read_from("INTERNAL_TIMEOUT_MS", 1, 3_600_000)
+    )
+    max_retries: int | None = field(default=None, metadata=_read_from("PLAN_JOB_MAX_RETRIES", 1, 20))
+    in_call_retries: int | None = field(default=None, metadata=_read_from("DEEPSEEK_IN_CALL_RETRIES", 0, 20))
+    retry_base_ms: int | None = field(default=None, metadata=_read_from("PLAN_JOB_RETRY_BASE_MS", 1, DAY_MS))
+    retry_cap_ms: int | None = field(default=None, metadata=_read_from("PLAN_JOB_RETRY_CAP_MS", 1, DAY_MS))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TargetSettings:
         values: dict[str, int | None] = {}
-        for name, variable in ENV_NAMES.items():
-            raw = env.get(variable, "").strip()
+        for item in fields(cls):
+            variable: SettingVar = item.metadata["env"]
+            raw = env.get(variable.name, "").strip()
             if not raw:
-                values[name] = None
                 continue
-            low, high = _LIMITS[name]
             try:
                 value = int(raw)
             except ValueError:
-                raise TargetSetupError(f"{variable} must be a whole number, got {raw!r}") from None
-            if not low <= value <= high:
-                raise TargetSetupError(f"{variable} must be from {low} to {high}, got {value}")
-            values[name] = value
+                raise TargetSetupError(f"{variable.name} must be a whole number, got {raw!r}") from None
+            if not variable.low <= value <= variable.high:
+                raise TargetSetupError(
+                    f"{variable.name} must be from {variable.low} to {variable.high}, got {value}"
+                )
+            values[item.name] = value
         return cls(**values)
+
+    @classmethod
+    def env_names(cls) -> tuple[str, ...]:
+        """The variables the settings are read from."""
+        return tuple(_env_name(item.name) for item in fields(cls))
 
     def describe(self) -> str:
         parts = []
         for item in fields(self):
             value = getattr(self, item.name)
-            parts.append(f"{ENV_NAMES[item.name]}={value if value is not None else 'unknown'}")
+            parts.append(f"{_env_name(item.name)}={value if value is not None else 'unknown'}")
         return ", ".join(parts)
 
     def missing_reason(self, name: str) -> str | None:
@@ -71,6 +79,13 @@ class TargetSettings:
         if getattr(self, name) is not None:
             return None
         return (
-            f"the target's {ENV_NAMES[name]} is not known; give it in the environment or the "
+            f"the target's {_env_name(name)} is not known; give it in the environment or the "
             "--env-file (the value the target's functions run with)"
         )
+
+
+def _env_name(field_name: str) -> str:
+    variable: SettingVar = next(
+        item.metadata["env"] for item in fields(TargetSettings) if item.name == field_name
+    )
+    return variable.name

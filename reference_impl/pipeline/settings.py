@@ -1,11 +1,13 @@
-"""The pipeline's configuration, read from the environment names of docs/contract.md "Configuration"."""
+"""The pipeline's configuration, read from the environment names of docs/contract.md
+"Configuration"; each field names its variable (`reference_impl.env_settings`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from reference_impl.env_settings import check_limits, env_var, env_var_of, settings_from_env
 
 DEFAULT_BASE_URL = "https://api.deepseek.com"
 DEFAULT_MODEL = "deepseek-chat"
@@ -13,10 +15,6 @@ DEFAULT_MODEL = "deepseek-chat"
 
 class SettingsError(ValueError):
     """A configuration value is malformed; the message names the variable, never a secret."""
-
-
-def _env_name(name: str) -> dict[str, object]:
-    return {"env": name}
 
 
 @dataclass(frozen=True)
@@ -27,26 +25,28 @@ class PipelineSettings:
     on the job (docs/contract.md "HTTP surface"), without any network call.
     """
 
-    api_key: str | None = field(default=None, repr=False, metadata=_env_name("DEEPSEEK_API_KEY"))
-    base_url: str = field(default=DEFAULT_BASE_URL, metadata=_env_name("DEEPSEEK_BASE_URL"))
-    model: str = field(default=DEFAULT_MODEL, metadata=_env_name("DEEPSEEK_MODEL"))
+    api_key: str | None = field(default=None, repr=False, metadata=env_var("DEEPSEEK_API_KEY", secret=True))
+    base_url: str = field(default=DEFAULT_BASE_URL, metadata=env_var("DEEPSEEK_BASE_URL"))
+    model: str = field(default=DEFAULT_MODEL, metadata=env_var("DEEPSEEK_MODEL"))
     # The whole attempt (both stages, retries and their waits) must end within this.
     # The default stays below the 150 s wall clock of a Free-plan Edge Function.
-    attempt_timeout_ms: int = field(default=140_000, metadata=_env_name("INTERNAL_TIMEOUT_MS"))
+    attempt_timeout_ms: int = field(
+        default=140_000, metadata=env_var("INTERNAL_TIMEOUT_MS", low=1, high=3_600_000)
+    )
     # One HTTP request to DeepSeek, body included, must end within this.
-    call_timeout_ms: int = field(default=120_000, metadata=_env_name("DEEPSEEK_CALL_TIMEOUT_MS"))
-    max_tokens: int = field(default=8192, metadata=_env_name("DEEPSEEK_MAX_TOKENS"))
+    call_timeout_ms: int = field(
+        default=120_000, metadata=env_var("DEEPSEEK_CALL_TIMEOUT_MS", low=1, high=3_600_000)
+    )
+    max_tokens: int = field(default=8192, metadata=env_var("DEEPSEEK_MAX_TOKENS", low=1, high=65_536))
     # How many times one call is repeated after a 429 or 503.
-    in_call_retries: int = field(default=2, metadata=_env_name("DEEPSEEK_IN_CALL_RETRIES"))
+    in_call_retries: int = field(default=2, metadata=env_var("DEEPSEEK_IN_CALL_RETRIES", low=0, high=10))
     # First wait before repeating a 429/503 that has no Retry-After; doubles each time.
-    retry_backoff_ms: int = field(default=500, metadata=_env_name("DEEPSEEK_RETRY_BACKOFF_MS"))
+    retry_backoff_ms: int = field(
+        default=500, metadata=env_var("DEEPSEEK_RETRY_BACKOFF_MS", low=0, high=600_000)
+    )
 
     def __post_init__(self) -> None:
-        _check_range(self, "attempt_timeout_ms", 1, 3_600_000)
-        _check_range(self, "call_timeout_ms", 1, 3_600_000)
-        _check_range(self, "max_tokens", 1, 65_536)
-        _check_range(self, "in_call_retries", 0, 10)
-        _check_range(self, "retry_backoff_ms", 0, 600_000)
+        check_limits(self, SettingsError)
         if not self.model.strip():
             raise SettingsError(f"{env_name_of('model')} must not be blank")
         _check_base_url(self.base_url)
@@ -59,40 +59,12 @@ class PipelineSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PipelineSettings:
         """Build settings from environment variables; unset or blank names keep defaults."""
-        values: dict[str, Any] = {}
-        for settings_field in fields(cls):
-            name = env_name_of(settings_field.name)
-            raw = env.get(name, "").strip()
-            if not raw:
-                continue
-            if isinstance(settings_field.default, int):
-                values[settings_field.name] = _parse_int(name, raw)
-            else:
-                values[settings_field.name] = raw
-        return replace(cls(), **values)
+        return settings_from_env(cls, env, SettingsError)
 
 
 def env_name_of(field_name: str) -> str:
     """The environment variable that sets the `PipelineSettings` field `field_name`."""
-    for settings_field in fields(PipelineSettings):
-        if settings_field.name == field_name:
-            return str(settings_field.metadata["env"])
-    raise KeyError(field_name)
-
-
-def _parse_int(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _check_range(settings: PipelineSettings, field_name: str, low: int, high: int) -> None:
-    value = getattr(settings, field_name)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(
-            f"{env_name_of(field_name)} must be a whole number from {low} to {high}, got {value!r}"
-        )
+    return env_var_of(PipelineSettings, field_name).name
 
 
 def _check_base_url(base_url: str) -> None:

@@ -4,13 +4,15 @@ Python reference, the TypeScript functions, the SQL functions' signatures and th
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from harness.poller import JobSnapshot
+from harness.target.settings import TargetSettings
+from reference_impl.env_settings import env_defaults
+from reference_impl.pipeline.settings import PipelineSettings
 from reference_impl.settings import ServiceSettings
 from tests.drift.homes import CONTRACT, markdown_table
 
@@ -31,21 +33,17 @@ def _contract_defaults() -> dict[str, tuple[int, list[str]]]:
 DEFAULTS = _contract_defaults()
 
 
-def _ms(value: timedelta) -> int:
-    return round(value.total_seconds() * 1000)
-
-
 def test_the_reference_service_defaults_are_the_contracts() -> None:
-    queue = ServiceSettings.from_env({"DATABASE_URL": "postgresql://127.0.0.1/x"}).queue
-    found = {
-        "PLAN_JOB_MAX_RETRIES": queue.max_retries,
-        "STUCK_AFTER_MS": _ms(queue.stuck_after),
-        "STALE_PENDING_AFTER_MS": _ms(queue.stale_pending_after),
-        "PLAN_JOB_RETRY_BASE_MS": _ms(queue.retry_base),
-        "PLAN_JOB_RETRY_CAP_MS": _ms(queue.retry_cap),
-        "REGENERATION_COOLDOWN_MS": _ms(queue.regeneration_cooldown),
-    }
-    assert found == {name: DEFAULTS[name][0] for name in found}
+    read = env_defaults(ServiceSettings)
+    contract = {name: default for name, (default, _) in DEFAULTS.items() if name.isupper()}
+
+    assert {name: read.get(name) for name in contract} == contract
+
+
+def test_the_settings_the_harness_reads_from_a_target_are_settings_the_service_reads() -> None:
+    service_reads = {**env_defaults(ServiceSettings), **env_defaults(PipelineSettings)}
+
+    assert set(TargetSettings.env_names()) - set(service_reads) == set()
 
 
 def test_the_typescript_functions_defaults_are_the_contracts() -> None:

@@ -118,4 +118,4 @@ def test_a_bad_log_level_is_named(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 2
-    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got 'VERBOSE'" in result.stderr
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got 'verbose'" in result.stderr
