@@ -93,6 +93,10 @@ def _text(row: Mapping[str, Any], column: str) -> str | None:
     return None if value is None else str(value)
 
 
+# Attempts per job when a job does not say (docs/contract.md "Configuration", PLAN_JOB_MAX_RETRIES).
+CONTRACT_MAX_RETRIES = 3
+
+
 @dataclass(frozen=True)
 class JobSnapshot:
     """One read of a `plan_generation_jobs` row (docs/contract.md "Tables")."""
@@ -100,7 +104,7 @@ class JobSnapshot:
     id: str
     status: str
     retry_count: int = 0
-    max_retries: int = 3
+    max_retries: int = CONTRACT_MAX_RETRIES
     error_code: str | None = None
     error_message: str | None = None
     user_id: str | None = None

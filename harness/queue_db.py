@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from harness.db.lock_waits import LOCK_TIMEOUT, connect_with_lock_timeout
+from harness.poller import CONTRACT_MAX_RETRIES
 from pgcaller import Caller, execute_as
 
 Row = dict[str, Any]
@@ -146,7 +147,7 @@ class QueueDatabase:
         self,
         user: QueueUser,
         *,
-        max_retries: int = 3,
+        max_retries: int = CONTRACT_MAX_RETRIES,
         job_input: Mapping[str, Any] | None = None,
         created_ago: timedelta | None = None,
     ) -> Row:

@@ -25,6 +25,7 @@ from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV
 from harness.client import ApiKeys
 from harness.db.providers import dsn_as_url
 from harness.edge import ADMIN_TOKEN_ENV as EDGE_ADMIN_TOKEN_ENV
+from harness.poller import CONTRACT_MAX_RETRIES
 from harness.stack.process import ServerProcess
 from harness.stack.secrets import RunSecrets, mint_api_keys
 
@@ -36,7 +37,7 @@ SERVICE_DEFAULTS: Mapping[str, str] = {
     "DEEPSEEK_CALL_TIMEOUT_MS": "1200",
     "DEEPSEEK_RETRY_BACKOFF_MS": "20",
     "DEEPSEEK_IN_CALL_RETRIES": "2",
-    "PLAN_JOB_MAX_RETRIES": "3",
+    "PLAN_JOB_MAX_RETRIES": str(CONTRACT_MAX_RETRIES),
     # the n-th retry waits 100-200 ms, 200-400 ms, ... up to 800 ms (docs/decisions.md H2)
     "PLAN_JOB_RETRY_BASE_MS": "100",
     "PLAN_JOB_RETRY_CAP_MS": "800",
