@@ -14,7 +14,7 @@ trips and four parses for every call; here it is one or two:
 - `as_caller` (a block of statements as the caller): `BEGIN` and the settings in one
   round trip, the block's statements, then `COMMIT` (or `ROLLBACK` when the block raises).
 
-Measured in docs/performance.md ("Calling convention"); the choice is docs/decisions.md D37.
+Measured in docs/performance.md ("Calling convention"); the choice is docs/decisions.md D39.
 """
 
 from __future__ import annotations

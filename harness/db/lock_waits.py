@@ -3,7 +3,7 @@
 A scenario whose statement waits on a lock (a claim that lost its `SKIP LOCKED` waiting
 for another transaction's job, a `truncate` waiting for a forgotten transaction) would
 otherwise hang until the poller or a thread's deadline gives up, and fail without saying
-why. These connections run with a `lock_timeout` (docs/decisions.md H27); when a
+why. These connections run with a `lock_timeout` (docs/decisions.md H29); when a
 statement fails with `LockNotAvailable` (SQLSTATE 55P03), the error gets a note, read from
 `pg_stat_activity` and `pg_locks` on a second connection at that moment (the other
 transaction still holds its lock): the blocked statement, what it was locking, and each
