@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ SYSTEMS: tuple[QueueSystem, ...] = (
     PGQUEUER_SINGLE,
     PROCRASTINATE,
 )
+# The peers imported when their runs start (the `benchmark` extra).
+PEER_PACKAGES = ("pgqueuer", "procrastinate", "asyncpg")
 PAYLOADS = {"empty": Payload("empty", 0), "12k": Payload("12 KB", 12 * 1024)}
 HISTORY_PLAN = Payload("12 KB", 12 * 1024)
 DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
@@ -235,8 +238,21 @@ def parse_matrix(argv: Sequence[str] | None) -> Matrix:
     )
 
 
+def missing_peers() -> list[str]:
+    """The peer queues' packages (the `benchmark` extra) this environment lacks."""
+    return [name for name in PEER_PACKAGES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     matrix = parse_matrix(argv)
+    missing = missing_peers()
+    if missing:
+        print(
+            f"bench_queue: {', '.join(missing)} not installed; the peers come with the benchmark "
+            "extra: pip install -e '.[benchmark]'",
+            file=sys.stderr,
+        )
+        return 2
     run_matrix(matrix)
     return 0
 
