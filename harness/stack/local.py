@@ -4,8 +4,8 @@ with `--functions` a team's Edge Functions under Deno in place of the reference'
 All run as real processes on free loopback ports, against the worker's own database.
 The service connects as `authenticator` (like PostgREST), gets a fresh JWT secret and a
 DeepSeek API key that the fake alone accepts, and uses short thresholds so scenarios run
-in seconds: the attempt deadline is 1 s, the queue is worked every 100 ms, a retry waits
-hundreds of milliseconds (docs/decisions.md H2). With functions,
+in seconds: the attempt deadline is 1 s, the queue is worked every 50 ms, a retry waits
+fifty to a few hundred milliseconds (docs/decisions.md H2). With functions,
 the edge runtime (`harness.edge.runtime`) is the stack's front door: `/functions/v1` goes to
 the Deno workers, everything else to the reference service, whose own queue loop is off; the
 runtime invokes `process-plan-queue` on the schedule instead, as pg_cron would.
@@ -40,11 +40,12 @@ SERVICE_DEFAULTS: Mapping[str, str] = {
     "DEEPSEEK_RETRY_BACKOFF_MS": "20",
     "DEEPSEEK_IN_CALL_RETRIES": "2",
     "PLAN_JOB_MAX_RETRIES": "3",
-    # the n-th retry waits 100-200 ms, 200-400 ms, ... up to 800 ms (docs/decisions.md H2)
-    "PLAN_JOB_RETRY_BASE_MS": "100",
-    "PLAN_JOB_RETRY_CAP_MS": "800",
+    # the n-th retry waits 50-100 ms, 100-200 ms, ... up to 400 ms, and the queue is worked
+    # every 50 ms, so a retry comes at most one tick after its wait (docs/decisions.md H2)
+    "PLAN_JOB_RETRY_BASE_MS": "50",
+    "PLAN_JOB_RETRY_CAP_MS": "400",
     "WALL_CLOCK_LIMIT_MS": "0",
-    "WORKER_INTERVAL_MS": "100",
+    "WORKER_INTERVAL_MS": "50",
     "WORKER_CONCURRENCY": "8",
     "LOG_LEVEL": "INFO",
 }
