@@ -32,8 +32,9 @@ FAKE_READY = "fake-llm serving on"
 SERVICE_READY = "plan-reference serving"
 # What the local stack's service runs with (scenarios may override per isolated stack).
 # The deadlines are as short as keeps a healthy attempt (tens of ms on this machine) and the
-# scenarios' scripted delays (at most 600 ms a call, 600 ms an attempt) far inside them; a
-# stalled call costs each attempt DEEPSEEK_CALL_TIMEOUT_MS (docs/decisions.md H2).
+# scenarios' delays that must end in an answer (at most 300 ms a call, 600 ms an attempt)
+# far inside them; a stalled call costs each attempt DEEPSEEK_CALL_TIMEOUT_MS
+# (docs/decisions.md H2, H29).
 SERVICE_DEFAULTS: Mapping[str, str] = {
     "INTERNAL_TIMEOUT_MS": "1000",
     "DEEPSEEK_CALL_TIMEOUT_MS": "800",
