@@ -4,8 +4,8 @@ with `--functions` a team's Edge Functions under Deno in place of the reference'
 All run as real processes on free loopback ports, against the worker's own database.
 The service connects as `authenticator` (like PostgREST), gets a fresh JWT secret and a
 DeepSeek API key that the fake alone accepts, and uses short thresholds so scenarios run
-in seconds: the attempt deadline is 1.5 s, the queue is worked every 100 ms, a retry waits
-hundreds of milliseconds. With functions,
+in seconds: the attempt deadline is 1 s, the queue is worked every 50 ms, a retry waits
+fifty to a few hundred milliseconds (docs/decisions.md H2). With functions,
 the edge runtime (`harness.edge.runtime`) is the stack's front door: `/functions/v1` goes to
 the Deno workers, everything else to the reference service, whose own queue loop is off; the
 runtime invokes `process-plan-queue` on the schedule instead, as pg_cron would.
@@ -32,17 +32,22 @@ from harness.stack.secrets import RunSecrets, mint_api_keys
 FAKE_READY = "fake-llm serving on"
 SERVICE_READY = "plan-reference serving"
 # What the local stack's service runs with (scenarios may override per isolated stack).
+# The deadlines are as short as keeps a healthy attempt (tens of ms on this machine) and the
+# scenarios' delays that must end in an answer (at most 300 ms a call, 600 ms an attempt)
+# far inside them; a stalled call costs each attempt DEEPSEEK_CALL_TIMEOUT_MS
+# (docs/decisions.md H2, H30).
 SERVICE_DEFAULTS: Mapping[str, str] = {
-    "INTERNAL_TIMEOUT_MS": "1500",
-    "DEEPSEEK_CALL_TIMEOUT_MS": "1200",
+    "INTERNAL_TIMEOUT_MS": "1000",
+    "DEEPSEEK_CALL_TIMEOUT_MS": "800",
     "DEEPSEEK_RETRY_BACKOFF_MS": "20",
     "DEEPSEEK_IN_CALL_RETRIES": "2",
     "PLAN_JOB_MAX_RETRIES": str(CONTRACT_MAX_RETRIES),
-    # the n-th retry waits 100-200 ms, 200-400 ms, ... up to 800 ms (docs/decisions.md H2)
-    "PLAN_JOB_RETRY_BASE_MS": "100",
-    "PLAN_JOB_RETRY_CAP_MS": "800",
+    # the n-th retry waits 50-100 ms, 100-200 ms, ... up to 400 ms, and the queue is worked
+    # every 50 ms, so a retry comes at most one tick after its wait (docs/decisions.md H2)
+    "PLAN_JOB_RETRY_BASE_MS": "50",
+    "PLAN_JOB_RETRY_CAP_MS": "400",
     "WALL_CLOCK_LIMIT_MS": "0",
-    "WORKER_INTERVAL_MS": "100",
+    "WORKER_INTERVAL_MS": "50",
     "WORKER_CONCURRENCY": "8",
     "LOG_LEVEL": "INFO",
 }

@@ -53,12 +53,14 @@ def is_loopback_host(host: str) -> bool:
 
 
 def poll_defaults(*, on_loopback: bool, max_wait_s: float | None) -> PollPolicy:
-    """How the plan-building poller waits: fast and with a one-minute guard on this machine,
-    like the app (1 s to 10 s, the 15-minute cap) against a remote host."""
+    """How the plan-building poller waits: fast and with a one-minute guard on this machine
+    (a poll is a loopback request of a few ms; backing off to 100 ms, a scenario sees its job
+    end at most 100 ms late), like the app (1 s to 10 s, the 15-minute cap) against a remote
+    host (docs/decisions.md H14)."""
     if on_loopback:
         wait = max_wait_s or LOOPBACK_MAX_WAIT_S
         return PollPolicy(
-            initial_interval_ms=50, backoff_factor=1.5, max_interval_ms=500, max_wait_ms=wait * 1000
+            initial_interval_ms=20, backoff_factor=1.5, max_interval_ms=100, max_wait_ms=wait * 1000
         )
     wait = max_wait_s or HARD_CAP_SECONDS
     return PollPolicy(

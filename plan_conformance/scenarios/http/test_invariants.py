@@ -33,11 +33,13 @@ FAULTS: list[tuple[dict[str, Any], dict[str, Any], int | None] | None] = [
     ({"type": "malformed_content", "variant": "blank"}, {}, None),
     ({"type": "wrong_plan", "defect": "diet_violation"}, {"stage": 2}, None),
     ({"type": "http_error", "status": 402}, {}, None),
-    ({"type": "delay", "ms": 400}, {}, None),
-    # the canceller's and the regenerator's first jobs are still running when they act: a
-    # regeneration after a completed plan would be refused within the cooldown (429)
-    ({"type": "delay", "ms": 1000}, {}, 1),
-    ({"type": "delay", "ms": 1000}, {}, 1),
+    # slow but within the deadlines: 250 ms a call, 500 ms an attempt
+    ({"type": "delay", "ms": 250}, {}, None),
+    # the canceller's and the regenerator's first jobs are still running when they act (one
+    # request after their create): a regeneration after a completed plan would be refused
+    # within the cooldown (429)
+    ({"type": "delay", "ms": 600}, {}, 1),
+    ({"type": "delay", "ms": 600}, {}, 1),
 ]
 
 

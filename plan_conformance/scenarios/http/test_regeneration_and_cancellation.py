@@ -102,7 +102,9 @@ def test_regeneration_keeps_the_old_plan_active_until_the_new_job_completes(
         "update public.plan_generation_jobs set completed_at = completed_at - %s where id = %s",
         (timedelta(days=15), old_job),
     )
-    fake_llm.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "delay", "ms": 600}})
+    # each call answers after 300 ms: the new job is still running when the active plan is read,
+    # and its two calls (600 ms) end well within the attempt deadline
+    fake_llm.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "delay", "ms": 300}})
 
     new_job = jobs.create_job_id(profile_factory.make(mealCount=5), regenerate=True)
 
@@ -123,7 +125,7 @@ def test_regenerating_during_a_job_supersedes_it(
 ) -> None:
     jobs = make_user()
     fake_llm.add_fault(
-        {"match": {"user": jobs.session.user_id}, "action": {"type": "delay", "ms": 800}, "times": 1}
+        {"match": {"user": jobs.session.user_id}, "action": {"type": "delay", "ms": 500}, "times": 1}
     )
     first = jobs.create_job_id(profile_factory.make())
 
@@ -190,7 +192,7 @@ def test_cancellation_racing_completion_never_saves_the_plan(
 ) -> None:
     jobs = make_user()
     fake_llm.add_fault(
-        {"match": {"user": jobs.session.user_id, "stage": stage}, "action": {"type": "delay", "ms": 700}}
+        {"match": {"user": jobs.session.user_id, "stage": stage}, "action": {"type": "delay", "ms": 600}}
     )
     job_id = jobs.create_job_id(profile_factory.make())
     # cancel while DeepSeek is still answering the stage's call
