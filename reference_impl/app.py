@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from aiohttp import web
 
 from reference_impl.app_keys import DATABASE_KEY, SETTINGS_KEY
-from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, create_auth_app
+from reference_impl.auth import JWT_AUTHORITY_KEY, JwtAuthority, ScryptParams, create_auth_app
 from reference_impl.database import Database
 from reference_impl.functions import create_functions_app
 from reference_impl.metrics import ServiceMetrics
@@ -56,7 +56,12 @@ def create_app(env: Mapping[str, str]) -> web.Application:
     app.cleanup_ctx.append(_queue_worker(env, settings, pipeline))
     app.add_subapp("/functions/v1", create_functions_app())
     app.add_subapp("/rest/v1", create_rest_app())
-    app.add_subapp("/auth/v1", create_auth_app(sign_in_limits=settings.sign_in))
+    app.add_subapp(
+        "/auth/v1",
+        create_auth_app(
+            password_params=ScryptParams(log2_n=settings.password_hash_cost), sign_in_limits=settings.sign_in
+        ),
+    )
     add_ops_routes(app)
     return app
 

@@ -18,6 +18,7 @@ LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-l
 JWT_SECRET_MIN_CHARS = 32
 DAY_MS = 86_400_000  # the longest backoff setting fail_plan_job accepts
 COUNT_MAX = 1_000_000
+PASSWORD_HASH_COST_MIN = 4
 
 
 class ServiceSettingsError(ValueError):
@@ -104,6 +105,10 @@ class ServiceSettings:
         default=timedelta(seconds=15), metadata=env_var("BODY_READ_TIMEOUT_MS", low=1)
     )
     sign_in: SignInLimits = field(default_factory=SignInLimits)
+    # scrypt's cost (log2 of N) for new password hashes; stored hashes keep their own
+    password_hash_cost: int = field(
+        default=14, metadata=env_var("AUTH_PASSWORD_HASH_COST", low=PASSWORD_HASH_COST_MIN, high=20)
+    )
     log_level: str = field(default="INFO", metadata=env_var("LOG_LEVEL", choices=LOG_LEVELS))
 
     def __post_init__(self) -> None:

@@ -42,3 +42,10 @@ def test_a_bad_backoff_setting_is_refused_naming_it(overrides: dict[str, str], n
 def test_a_cap_below_the_base_is_refused_in_code_too() -> None:
     with pytest.raises(ServiceSettingsError, match="must not be shorter"):
         QueueSettings(retry_base=timedelta(seconds=5), retry_cap=timedelta(seconds=1))
+
+
+def test_the_password_hash_cost_is_read_and_bounded() -> None:
+    assert ServiceSettings.from_env(BASE_ENV).password_hash_cost == 14
+    assert ServiceSettings.from_env({**BASE_ENV, "AUTH_PASSWORD_HASH_COST": "10"}).password_hash_cost == 10
+    with pytest.raises(ServiceSettingsError, match="AUTH_PASSWORD_HASH_COST must be from 4 to 20, got 3"):
+        ServiceSettings.from_env({**BASE_ENV, "AUTH_PASSWORD_HASH_COST": "3"})
