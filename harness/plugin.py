@@ -13,6 +13,7 @@ Skips come from the target's capabilities.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,26 @@ MARKERS = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser)
+
+
+# what pytest_cmdline_main returns
+ExitStatus = int | pytest.ExitCode
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, ExitStatus, ExitStatus]:
+    """With `-n` and no `--dist`, xdist distributes by `worksteal` instead of `load`
+    (docs/decisions.md H31)."""
+    _steal_work_by_default(config)
+    return (yield)
+
+
+def _steal_work_by_default(config: pytest.Config) -> None:
+    option = config.option
+    if not config.pluginmanager.hasplugin("xdist") or not getattr(option, "numprocesses", None):
+        return
+    if getattr(option, "dist", "no") == "no" and not getattr(option, "distload", False):
+        option.dist = "worksteal"
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:

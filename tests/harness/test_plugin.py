@@ -296,3 +296,23 @@ def test_one(request):
 
     results = json.loads(((pytester.path / "out" / "latest").resolve() / "results.json").read_text())
     assert [check["name"] for check in results["checks"]] == ["documented_error_codes"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "scheduling"),
+    [
+        (["-n", "2"], "WorkStealingScheduling"),
+        (["-n", "2", "--dist", "load"], "LoadScheduling"),
+        (["-n", "2", "--dist", "loadfile"], "LoadFileScheduling"),
+    ],
+    ids=["default", "load-asked-for", "loadfile-asked-for"],
+)
+def test_xdist_steals_work_unless_another_distribution_is_asked_for(
+    pytester: pytest.Pytester, arguments: list[str], scheduling: str
+) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+
+    result = _run(pytester, "-v", *arguments)
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"scheduling tests via {scheduling}"])
