@@ -153,7 +153,10 @@ class LocalChaosStack(ChaosTarget):
         seed: int,
         workdir: Path | None = None,
         service_pythonpath: Path | None = None,
+        service_settings: Mapping[str, str] | None = None,
     ) -> None:
+        """`service_settings` are the service's own over the local stack's (names as the
+        service reads them, e.g. `INTERNAL_TIMEOUT_MS`)."""
         self._request = replace(database, durable=True)
         self._migrations = migrations
         self._worker_count = workers
@@ -164,7 +167,11 @@ class LocalChaosStack(ChaosTarget):
         self._service_pythonpath = service_pythonpath
         # short thresholds, so stuck recovery runs within the run; no regeneration cooldown,
         # so a user's next job is a new job (the contract's 14 days would refuse it)
-        self.service_settings = {"STUCK_AFTER_MS": str(stuck_after_ms), "REGENERATION_COOLDOWN_MS": "0"}
+        self.service_settings = {
+            "STUCK_AFTER_MS": str(stuck_after_ms),
+            "REGENERATION_COOLDOWN_MS": "0",
+            **(service_settings or {}),
+        }
         self._run: DatabaseRun | None = None
         self._stack: LocalStack | None = None
         self._workers: list[ServerProcess | None] = []

@@ -31,9 +31,17 @@ FENCE_IGNORES_THE_TOKEN = Mutant(
 # Only pauses, longer than the stuck threshold most of the time. Every DeepSeek call takes 800 ms,
 # so every attempt runs into its 1.5 s deadline: a paused worker nearly always holds one, and
 # after its recovery the job is held by the next attempts for seconds, while the paused worker
-# wakes up and writes (with this seed, about ten such writes a run).
+# wakes up and writes (with this seed, about ten such writes a run). The deadlines are this
+# test's own: with the local stack's shorter ones (docs/decisions.md H30) the next attempts
+# end, and the job with them, before the paused worker wakes.
 SETTINGS = ChaosSettings(seed=5, duration_s=20, jobs=80, workers=3, nemeses=("pause",), settle_s=30)
 FAKE_LATENCY_MS = 800
+ATTEMPTS_HOLD_THE_JOB = {
+    "INTERNAL_TIMEOUT_MS": "1500",
+    "DEEPSEEK_CALL_TIMEOUT_MS": "1200",
+    "PLAN_JOB_RETRY_BASE_MS": "100",
+    "PLAN_JOB_RETRY_CAP_MS": "800",
+}
 
 
 @pytest.mark.parametrize("planted", [False, True], ids=["reference", "fence_ignores_the_token"])
@@ -49,6 +57,7 @@ def test_a_chaos_run_reports_late_writes_only_when_the_fence_is_broken(planted: 
         stuck_after_ms=SETTINGS.stuck_after_ms,
         seed=SETTINGS.seed,
         workdir=tmp_path / "stack",
+        service_settings=ATTEMPTS_HOLD_THE_JOB,
     )
     with stack:
         stack.start()

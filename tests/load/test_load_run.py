@@ -90,12 +90,14 @@ def test_two_workers_run_every_job_to_its_end_and_write_the_reports(
 def test_a_run_is_cut_at_its_run_time_and_still_reports(
     plan_stack: PlanStack, run_plan_load: RunLoad
 ) -> None:
+    # every call stalls past the call timeout, so each attempt fails at DEEPSEEK_CALL_TIMEOUT_MS
+    # (800 ms) and a job's three attempts take at least 2.4 s: none ends within the 1.5 s run
     with FakeLLMControl(plan_stack.fake_url, admin_token=plan_stack.fake_admin_token) as fake:
         rule = fake.add_fault({"name": "slow", "action": {"type": "delay", "ms": 30_000}})
         try:
             run = run_plan_load(
                 "--env-file", str(plan_stack.env_file), "--users", "2", "--spawn-rate", "10",
-                "--run-time", "3s", "--poll-initial-ms", "200", "--health-interval", "1s",
+                "--run-time", "1.5s", "--poll-initial-ms", "200", "--health-interval", "1s",
             )  # fmt: skip
         finally:
             fake.delete_fault(rule)
