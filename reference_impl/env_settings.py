@@ -74,7 +74,7 @@ def env_defaults(cls: type[Any]) -> dict[str, object]:
         if item.default is dataclasses.MISSING:
             continue
         default = item.default
-        found[variable.name] = _whole_ms(default) if isinstance(default, timedelta) else default
+        found[variable.name] = whole_ms(default) if isinstance(default, timedelta) else default
     return found
 
 
@@ -102,7 +102,7 @@ def check_limits(settings: object, error: type[ValueError]) -> None:
             continue
         value = getattr(settings, item.name)
         if isinstance(value, timedelta):
-            _check_range(variable, _whole_ms(value), error, unit=" ms")
+            _check_range(variable, whole_ms(value), error, unit=" ms")
         elif isinstance(value, int) and not isinstance(value, bool):
             _check_range(variable, value, error, unit="")
         elif isinstance(value, str) and variable.choices and value not in variable.choices:
@@ -143,5 +143,6 @@ def _check_range(variable: EnvVar, value: int, error: type[ValueError], *, unit:
         raise error(f"{variable.name} must be at most {variable.high}{unit}, got {value}")
 
 
-def _whole_ms(value: timedelta) -> int:
+def whole_ms(value: timedelta) -> int:
+    """A duration in whole milliseconds, as its variable gives it."""
     return round(value.total_seconds() * 1000)

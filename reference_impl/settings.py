@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from reference_impl.env_settings import check_limits, env_var, settings_from_env
+from reference_impl.env_settings import check_limits, env_var, env_var_of, settings_from_env, whole_ms
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOCAL_DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
@@ -61,8 +61,8 @@ class QueueSettings:
         check_limits(self, ServiceSettingsError)
         if self.retry_cap < self.retry_base:
             raise ServiceSettingsError(
-                f"PLAN_JOB_RETRY_CAP_MS ({_whole_ms(self.retry_cap)}) must not be shorter than "
-                f"PLAN_JOB_RETRY_BASE_MS ({_whole_ms(self.retry_base)})"
+                f"{env_var_of(QueueSettings, 'retry_cap').name} ({whole_ms(self.retry_cap)}) must not be "
+                f"shorter than {env_var_of(QueueSettings, 'retry_base').name} ({whole_ms(self.retry_base)})"
             )
 
 
@@ -122,7 +122,3 @@ class ServiceSettings:
     def from_env(cls, env: Mapping[str, str]) -> ServiceSettings:
         """The settings the environment gives; unset or blank variables keep their defaults."""
         return settings_from_env(cls, env, ServiceSettingsError)
-
-
-def _whole_ms(value: timedelta) -> int:
-    return round(value.total_seconds() * 1000)
