@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    serve.add_argument(
+        "--listen-fd",
+        type=int,
+        help="serve on this inherited listening socket (its address replaces --host and --port), "
+        "so whoever started the fake knows its URL at once",
+    )
     serve.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     serve.add_argument("--preset", help=f"preset to load: {', '.join(preset_names())}")
     serve.add_argument("--faults", type=Path, help="YAML or JSON file of rules to load")
@@ -95,6 +102,7 @@ def settings_from(
     return ServerSettings(
         host=arguments.host,
         port=arguments.port,
+        listen_fd=arguments.listen_fd,
         runtime=RuntimeSettings(
             seed=arguments.seed, quality=arguments.quality, latency_ms=arguments.latency_ms
         ),
@@ -103,6 +111,24 @@ def settings_from(
         preset=arguments.preset,
         faults_file=arguments.faults,
     )
+
+
+def inherited_address(fd: int) -> tuple[str, int]:
+    """The host and port a listening socket inherited as `fd` is bound to (`StartRefused` when
+    it is not a listening TCP socket), so the loopback rule applies to where it really listens."""
+    try:
+        inherited = socket.socket(fileno=fd)
+    except OSError as error:
+        raise StartRefused(f"--listen-fd {fd}: not an open socket ({error.strerror})") from None
+    try:
+        if inherited.type != socket.SOCK_STREAM or not inherited.getsockopt(
+            socket.SOL_SOCKET, socket.SO_ACCEPTCONN
+        ):
+            raise StartRefused(f"--listen-fd {fd}: not a listening TCP socket")
+        host, port = inherited.getsockname()[:2]
+    finally:
+        inherited.detach()  # the server takes the descriptor over
+    return str(host), int(port)
 
 
 def start_lines(fake: FakeDeepSeek, keys: AcceptedKeys) -> list[str]:
@@ -134,6 +160,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     environ = os.environ if environ is None else environ
     try:
         arguments = build_parser().parse_args(argv)
+        if arguments.listen_fd is not None:
+            arguments.host, arguments.port = inherited_address(arguments.listen_fd)
         keys = accepted_keys(environ)
         settings = settings_from(arguments, keys, environ)
         asyncio.run(serve(settings, keys))

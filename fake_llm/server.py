@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -28,12 +29,16 @@ class FakeDeepSeek:
         self._port: int | None = None
 
     async def start(self) -> None:
-        """Start serving (`port` 0 picks a free one)."""
+        """Start serving (`port` 0 picks a free one; `listen_fd` serves on an inherited socket)."""
         runner = web.AppRunner(
             self._app, handler_cancellation=True, shutdown_timeout=self.settings.shutdown_timeout_s
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port)
+        site: web.BaseSite
+        if self.settings.listen_fd is not None:
+            site = web.SockSite(runner, socket.socket(fileno=self.settings.listen_fd))
+        else:
+            site = web.TCPSite(runner, self.settings.host, self.settings.port)
         try:
             await site.start()
         except BaseException:

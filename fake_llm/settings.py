@@ -85,6 +85,12 @@ class ServerSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    listen_fd: int | None = Field(
+        default=None,
+        ge=0,
+        description="a listening socket inherited from the parent (bound to host) to serve on instead of "
+        "binding host:port; the parent knows the URL before the fake has started",
+    )
     runtime: RuntimeSettings = RuntimeSettings()
     api_keys: tuple[SecretStr, ...] = Field(
         default=(), description="accepted Bearer keys; empty accepts any non-empty key"

@@ -14,6 +14,7 @@ runtime invokes `process-plan-queue` on the schedule instead, as pg_cron would.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,13 +110,14 @@ class LocalStack:
         """A control client of this stack's fake."""
         return FakeLLMControl(self.fake_url, admin_token=self.secrets.fake_admin_token)
 
-    def _fake_process(self, port: int, log_name: str) -> ServerProcess:
+    def _fake_process(self, where: list[str], log_name: str, pass_fds: tuple[int, ...] = ()) -> ServerProcess:
         return ServerProcess(
             "fake-llm",
-            [sys.executable, "-m", "fake_llm.cli", "serve", "--port", str(port), "--seed", str(self.seed)],
+            [sys.executable, "-m", "fake_llm.cli", "serve", *where, "--seed", str(self.seed)],
             # secrets through the environment, never on a command line
             env={API_KEYS_ENV: self.secrets.deepseek_api_key, ADMIN_TOKEN_ENV: self.secrets.fake_admin_token},
             log_path=self.workdir / log_name,
+            pass_fds=pass_fds,
         )
 
     def restart_fake(self, *, log_name: str, wait: bool = True) -> ServerProcess:
@@ -127,7 +129,7 @@ class LocalStack:
         port = urlsplit(url).port
         assert port is not None
         self.fake.kill()
-        self.fake = self._fake_process(port, log_name)
+        self.fake = self._fake_process(["--port", str(port)], log_name)
         self.fake.url = url
         self.fake.spawn()
         if wait:
@@ -135,16 +137,24 @@ class LocalStack:
         return self.fake
 
     def start(self) -> None:
+        """The fake and the service start side by side: the fake serves on a socket bound here,
+        so the service is given its URL before the fake has started (about 0.5 s saved)."""
         self.keys = mint_api_keys(self.secrets.jwt_secret)
-        self.fake = self._fake_process(0, "fake-llm.log")
-        self.fake.start(ready_pattern=FAKE_READY)
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            self.fake = self._fake_process(
+                ["--listen-fd", str(listener.fileno())], "fake-llm.log", (listener.fileno(),)
+            )
+            self.fake.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            self.fake.spawn()  # the fake holds the socket now; this copy closes
         try:
-            if self.functions is None:
-                self.service = self.start_service(self.service_overrides, log_name="plan-reference.log")
-            else:
+            overrides = dict(self.service_overrides)
+            if self.functions is not None:
                 # the reference serves /rest/v1 and /auth/v1 only; the functions work the queue
-                quiet = {**self.service_overrides, "WORKER_INTERVAL_MS": "0"}
-                self.service = self.start_service(quiet, log_name="plan-reference.log")
+                overrides["WORKER_INTERVAL_MS"] = "0"
+            self.service = self.spawn_service(overrides, log_name="plan-reference.log")
+            self.fake.wait_ready(ready_pattern=FAKE_READY)
+            self.service.wait_ready(ready_pattern=SERVICE_READY)
+            if self.functions is not None:
                 self.edge = self._start_edge(self.functions, self.service.url)
         except BaseException:
             self.stop()

@@ -34,6 +34,7 @@ class ServerProcess:
     env: Mapping[str, str]
     log_path: Path
     url: str = ""
+    pass_fds: tuple[int, ...] = ()  # descriptors the child inherits (a listening socket)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(
@@ -59,6 +60,7 @@ class ServerProcess:
                 cwd=self.log_path.parent,  # not the checkout: --service-pythonpath must win imports
                 preexec_fn=_die_with_parent,
                 start_new_session=True,
+                pass_fds=self.pass_fds,
             )
 
     def wait_ready(

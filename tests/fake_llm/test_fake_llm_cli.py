@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from fake_llm.cli import main
+from fake_llm.cli import inherited_address, main
 from fake_llm.control import AsyncFakeLLMControl
 from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV, DEEPSEEK_API_KEY_ENV, accepted_keys
 
@@ -58,6 +59,52 @@ def test_unknown_preset_exits_2_with_the_known_ones(capsys: pytest.CaptureFixtur
 def test_bad_port_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "70000"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+async def test_serve_on_an_inherited_socket_answers_at_the_url_known_before_it_started() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fake_llm.cli",
+            "serve",
+            "--listen-fd",
+            str(listener.fileno()),
+            pass_fds=(listener.fileno(),),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    try:
+        # asked before the fake has printed anything: the connection waits in the socket's backlog
+        async with AsyncFakeLLMControl(url) as control, asyncio.timeout(15):
+            health = await control.health()
+        assert process.stdout is not None
+        line = (await process.stdout.readline()).decode()
+        assert line.startswith(f"fake-llm serving on {url} "), line
+        assert health["seed"] == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            await process.communicate()
+
+
+def test_an_inherited_descriptor_that_is_not_a_listening_socket_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    unbound = socket.socket()
+    with unbound, open(tmp_path / "file", "w") as plain:
+        assert main(["serve", "--listen-fd", str(unbound.fileno())], environ={}) == 2
+        assert "not a listening TCP socket" in capsys.readouterr().err
+        assert main(["serve", "--listen-fd", str(plain.fileno())], environ={}) == 2
+        assert "not an open socket" in capsys.readouterr().err
+
+
+def test_an_inherited_socket_is_taken_at_its_own_address_not_the_host_option() -> None:
+    # the loopback-only rule (no admin token) is checked against this address
+    with socket.create_server(("127.0.0.2", 0)) as listener:
+        assert inherited_address(listener.fileno()) == ("127.0.0.2", listener.getsockname()[1])
+        assert listener.fileno() >= 0, "the caller's socket stays open"
 
 
 ADMIN_TOKEN = "adm-cli-Zx81Lm02Qw93Er"
