@@ -91,6 +91,7 @@ def _queue_worker(
             runner: InvocationRunner
             if queue.wall_clock_limit.total_seconds() > 0:
                 runner = ChildProcessRunner(env, queue.wall_clock_limit.total_seconds(), worker_prefix)
+                await runner.warm()
             else:
                 slots = asyncio.Semaphore(queue.worker_concurrency)
                 context = WorkerContext(app[DATABASE_KEY], http, pipeline, queue, worker_prefix, slots)
@@ -111,5 +112,7 @@ def _queue_worker(
                 loop_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop_task
+            if isinstance(runner, ChildProcessRunner):
+                await runner.close()
 
     return worker_context

@@ -1,12 +1,17 @@
-"""Child process of the ChildProcessRunner: one invocation, its outcome as JSON on stdout."""
+"""Child process of the ChildProcessRunner: one invocation, its outcome as JSON on stdout.
+
+The child is started ahead of its invocation: it imports the service and then waits for its
+order, one JSON line on stdin (`{"maxJobs": 8, "workerId": "host:pid:child-3"}`). Stdin
+closed without an order (the service stopped) ends it quietly.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
 import sys
+from typing import Any
 
 from reference_impl.logs import configure_logging
 from reference_impl.queue.context import open_worker_context
@@ -22,13 +27,26 @@ async def _main(max_jobs: int, worker_id: str) -> int:
     return 0
 
 
+def read_order(line: str) -> tuple[int, str]:
+    """`(max_jobs, worker_id)` from the order line; ValueError naming the field that is wrong."""
+    order: Any = json.loads(line)
+    if not isinstance(order, dict):
+        raise ValueError("the order must be a JSON object")
+    max_jobs, worker_id = order.get("maxJobs"), order.get("workerId")
+    if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or max_jobs < 1:
+        raise ValueError(f"maxJobs must be a whole number of at least 1, got {max_jobs!r}")
+    if not isinstance(worker_id, str) or not worker_id:
+        raise ValueError(f"workerId must be a non-empty string, got {worker_id!r}")
+    return max_jobs, worker_id
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m reference_impl.queue.child")
-    parser.add_argument("--max-jobs", type=int, required=True)
-    parser.add_argument("--worker-id", required=True)
-    args = parser.parse_args()
     configure_logging(ServiceSettings.from_env(os.environ).log_level)
-    return asyncio.run(_main(args.max_jobs, args.worker_id))
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    max_jobs, worker_id = read_order(line)
+    return asyncio.run(_main(max_jobs, worker_id))
 
 
 if __name__ == "__main__":

@@ -3,16 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from fake_llm.server import FakeDeepSeek
 from harness.queue_db import QueueDatabase
+from reference_impl.queue.child import read_order
 from reference_impl.queue.loop import QueueLoop
 from reference_impl.queue.outcome import InvocationOutcome, ProcessedJob
-from reference_impl.queue.runners import ChildProcessRunner, FinishedInvocation, StartedInvocation
+from reference_impl.queue.runners import (
+    CHILD_MODULE,
+    ChildProcessRunner,
+    FinishedInvocation,
+    StartedInvocation,
+)
 from tests.reference_impl.service.conftest import ServiceFactory
+
+ChildRunnerFactory = Callable[..., ChildProcessRunner]
+
+
+@pytest.fixture
+async def child_runner() -> AsyncIterator[ChildRunnerFactory]:
+    """Factory: `child_runner(env, wall_clock_limit_s)`; each runner's spare is stopped afterwards."""
+    made: list[ChildProcessRunner] = []
+
+    def make(env: dict[str, str], wall_clock_limit_s: float) -> ChildProcessRunner:
+        made.append(ChildProcessRunner(env, wall_clock_limit_s=wall_clock_limit_s, worker_prefix="test"))
+        return made[-1]
+
+    yield make
+    for runner in made:
+        await runner.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 async def test_the_background_loop_processes_new_jobs_on_its_own(
@@ -29,13 +65,16 @@ async def test_the_background_loop_processes_new_jobs_on_its_own(
 
 
 async def test_the_child_process_is_killed_at_the_wall_clock_and_the_job_stays_processing(
-    base_env: dict[str, str], queue_db: QueueDatabase, fake_deepseek: FakeDeepSeek
+    base_env: dict[str, str],
+    queue_db: QueueDatabase,
+    fake_deepseek: FakeDeepSeek,
+    child_runner: ChildRunnerFactory,
 ) -> None:
     user = queue_db.create_user()
     job = queue_db.insert_job(user)
     fake_deepseek.add_fault({"match": {"user": user.id}, "action": {"type": "hang"}})
     env = {**base_env, "INTERNAL_TIMEOUT_MS": "60000", "DEEPSEEK_CALL_TIMEOUT_MS": "60000"}
-    runner = ChildProcessRunner(env, wall_clock_limit_s=4.0, worker_prefix="test")
+    runner = child_runner(env, 4.0)
 
     started = time.monotonic()
     outcome = await runner.run(max_jobs=1)
@@ -48,10 +87,10 @@ async def test_the_child_process_is_killed_at_the_wall_clock_and_the_job_stays_p
 
 
 async def test_the_child_process_reports_its_outcome(
-    base_env: dict[str, str], queue_db: QueueDatabase
+    base_env: dict[str, str], queue_db: QueueDatabase, child_runner: ChildRunnerFactory
 ) -> None:
     job = queue_db.insert_job(queue_db.create_user())
-    runner = ChildProcessRunner(base_env, wall_clock_limit_s=30.0, worker_prefix="test")
+    runner = child_runner(base_env, 30.0)
 
     outcome = await runner.run(max_jobs=5)
 
@@ -148,7 +187,10 @@ async def test_the_loop_claims_the_next_invocation_while_the_previous_attempts_r
 
 
 async def test_a_failed_attempt_is_rescheduled_with_the_configured_backoff_or_the_asked_wait(
-    base_env: dict[str, str], queue_db: QueueDatabase, fake_deepseek: FakeDeepSeek
+    base_env: dict[str, str],
+    queue_db: QueueDatabase,
+    fake_deepseek: FakeDeepSeek,
+    child_runner: ChildRunnerFactory,
 ) -> None:
     busy, broken = queue_db.create_user(), queue_db.create_user()
     asked = queue_db.insert_job(busy)
@@ -158,7 +200,7 @@ async def test_a_failed_attempt_is_rescheduled_with_the_configured_backoff_or_th
     )
     fake_deepseek.add_fault({"match": {"user": broken.id}, "action": {"type": "http_error", "status": 502}})
     env = {**base_env, "PLAN_JOB_RETRY_BASE_MS": "2000", "PLAN_JOB_RETRY_CAP_MS": "60000"}
-    runner = ChildProcessRunner(env, wall_clock_limit_s=30.0, worker_prefix="test")
+    runner = child_runner(env, 30.0)
 
     outcome = await runner.run(max_jobs=5)
 
@@ -166,3 +208,55 @@ async def test_a_failed_attempt_is_rescheduled_with_the_configured_backoff_or_th
     rate_limited, upstream = queue_db.job(asked["id"]), queue_db.job(backed_off["id"])
     assert rate_limited["run_after"] - rate_limited["updated_at"] == timedelta(seconds=30)
     assert timedelta(seconds=2) <= upstream["run_after"] - upstream["updated_at"] <= timedelta(seconds=4)
+
+
+async def test_each_invocation_runs_in_the_spare_started_behind_the_previous_one(
+    base_env: dict[str, str], queue_db: QueueDatabase, child_runner: ChildRunnerFactory
+) -> None:
+    runner = child_runner(base_env, 30.0)
+    await runner.warm()
+    first_spare = runner.spare_pid
+    assert first_spare is not None and _alive(first_spare)
+    job = queue_db.insert_job(queue_db.create_user())
+
+    outcome = await runner.run(max_jobs=1)
+
+    assert [p.job_id for p in outcome.processed] == [str(job["id"])]
+    assert not _alive(first_spare), "the warm spare ran the invocation and exited"
+    second_spare = runner.spare_pid
+    assert second_spare is not None and second_spare != first_spare and _alive(second_spare)
+
+    await runner.close()
+
+    assert runner.spare_pid is None and not _alive(second_spare)
+
+
+def test_a_child_whose_stdin_closes_without_an_order_exits_quietly(base_env: dict[str, str]) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", CHILD_MODULE],
+        env={**os.environ, **base_env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (finished.returncode, finished.stdout) == (0, b"")
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ('{"maxJobs": 0, "workerId": "w"}', "maxJobs"),
+        ('{"maxJobs": true, "workerId": "w"}', "maxJobs"),
+        ('{"maxJobs": 2, "workerId": ""}', "workerId"),
+        ('[2, "w"]', "object"),
+    ],
+)
+def test_a_malformed_order_names_its_field(line: str, field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        read_order(line)
+
+
+def test_an_order_gives_the_jobs_and_the_worker() -> None:
+    assert read_order('{"maxJobs": 3, "workerId": "host:1:child-2"}\n') == (3, "host:1:child-2")
