@@ -35,6 +35,7 @@ TARGET_NAMES = ("local", "staging", "url")
 FAKE_URL_ENV = "FAKE_DEEPSEEK_URL"
 SERVICE_LOG_ENV = "SERVICE_LOG_FILE"
 RUN_SECRET_ENV_NAMES = (*SECRET_ENV_NAMES, ADMIN_TOKEN_ENV)
+MAX_JOBS_AHEAD = 64
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class HarnessConfig:
             else MigrationSet.reference()
         )
         max_wait_s = _max_wait(options.value(config, "max-wait"))
+        jobs_ahead = _jobs_ahead(options.value(config, "jobs-ahead"))
         if target_name != "url" and options.value(config, "url"):
             raise TargetSetupError(f"--url is for --target url; this run's target is {target_name}")
         database: DatabaseRequest | None = None
@@ -75,7 +77,9 @@ class HarnessConfig:
             functions = _functions(config)
             team = functions.env if functions is not None else {}
             target = local_spec(
-                settings=TargetSettings.from_env({**SERVICE_DEFAULTS, **team}), max_wait_s=max_wait_s
+                settings=TargetSettings.from_env({**SERVICE_DEFAULTS, **team}),
+                max_wait_s=max_wait_s,
+                jobs_ahead=jobs_ahead or _local_worker_concurrency(team),
             )
             database = DatabaseRequest(
                 spec=str(options.value(config, "db")),
@@ -88,7 +92,7 @@ class HarnessConfig:
                     raise TargetSetupError(
                         f"--{name} is for the local target: the harness hosts the functions itself"
                     )
-            target = _deployed(config, target_name, env, max_wait_s)
+            target = _deployed(config, target_name, env, max_wait_s, jobs_ahead or 1)
         return cls(
             target=target,
             database=database,
@@ -107,7 +111,7 @@ class HarnessConfig:
 
 
 def _deployed(
-    config: pytest.Config, label: str, env: Mapping[str, str], max_wait_s: float | None
+    config: pytest.Config, label: str, env: Mapping[str, str], max_wait_s: float | None, jobs_ahead: int
 ) -> TargetSpec:
     db_option = str(options.value(config, "db"))
     if db_option not in ("auto", "") and not looks_like_dsn(db_option):
@@ -126,6 +130,7 @@ def _deployed(
         queue_schedule_ms=_schedule(options.value(config, "invoke-queue-every")),
         allow_destructive=bool(options.value(config, "allow-destructive")),
         max_wait_s=max_wait_s,
+        jobs_ahead=jobs_ahead,
     )
 
 
@@ -270,6 +275,22 @@ def _schedule(given: object) -> int | None:
     if value is not None and not 10 <= value <= 3_600_000:
         raise TargetSetupError(f"--invoke-queue-every must be from 10 to 3600000 ms, got {value:g}")
     return None if value is None else int(value)
+
+
+def _jobs_ahead(given: object) -> int | None:
+    value = _number(given, "--jobs-ahead")
+    if value is not None and (not value.is_integer() or not 1 <= value <= MAX_JOBS_AHEAD):
+        raise TargetSetupError(
+            f"--jobs-ahead must be a whole number from 1 to {MAX_JOBS_AHEAD}, got {value:g}"
+        )
+    return None if value is None else int(value)
+
+
+def _local_worker_concurrency(team: Mapping[str, str]) -> int:
+    """The local stack's WORKER_CONCURRENCY: the team's functions' own, else the stack's."""
+    raw = team.get("WORKER_CONCURRENCY", "").strip()
+    value = int(raw) if raw.isdigit() else int(SERVICE_DEFAULTS["WORKER_CONCURRENCY"])
+    return max(1, min(value, MAX_JOBS_AHEAD))
 
 
 def _percent(given: object) -> float | None:

@@ -95,6 +95,11 @@ OPTIONS = (
         "(default: 60 on a target on this machine, the 900 s hard cap elsewhere)",
     ),
     OptionSpec(
+        "jobs-ahead",
+        "how many cases of a parametrized fault scenario have their jobs running at once "
+        "(default: the local stack's WORKER_CONCURRENCY; 1 on a deployed target)",
+    ),
+    OptionSpec(
         "max-skipped",
         "fail the run when more than this percentage of the collected scenarios were skipped "
         "(guards against a misconfigured target that silently skips everything)",

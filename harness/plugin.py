@@ -283,6 +283,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     elif spec.capabilities.has("faults"):
         lines.append("fake DeepSeek: each worker's stack starts its own")
     lines.append(f"service settings: {spec.settings.describe()}")
+    if spec.capabilities.has("faults"):
+        lines.append(f"jobs ahead: {spec.jobs_ahead} (a fault scenario's cases with jobs running at once)")
     services = config.stash.get(RUN_SERVICES_KEY, None)
     if services is not None:
         lines.extend(services.header_lines())

@@ -82,6 +82,7 @@ class TargetSpec:
     fake: FakeToStart | FakeGiven | None = None  # None on the local target: each stack has its own
     service_log: Path | None = None  # a file the target's service writes its log to
     queue_schedule_ms: int | None = None  # the harness invokes process-plan-queue this often
+    jobs_ahead: int = 1  # a scenario's cases whose jobs may run at once (harness.jobs_ahead)
 
     @property
     def is_local_stack(self) -> bool:
@@ -89,13 +90,14 @@ class TargetSpec:
         return self.endpoint is None
 
 
-def local_spec(*, settings: TargetSettings, max_wait_s: float | None) -> TargetSpec:
+def local_spec(*, settings: TargetSettings, max_wait_s: float | None, jobs_ahead: int) -> TargetSpec:
     return TargetSpec(
         label="local",
         capabilities=Capabilities.of({name: None for name in ("http", "db", "clock", "faults", "workers")}),
         settings=settings,
         poll_defaults=poll_defaults(on_loopback=True, max_wait_s=max_wait_s),
         destructive_allowed=True,  # every stack has a database of its own
+        jobs_ahead=jobs_ahead,
     )
 
 
@@ -110,6 +112,7 @@ def deployed_spec(
     queue_schedule_ms: int | None,
     allow_destructive: bool,
     max_wait_s: float | None,
+    jobs_ahead: int,
 ) -> TargetSpec:
     capabilities = Capabilities.of(
         {
@@ -131,4 +134,5 @@ def deployed_spec(
         fake=fake,
         service_log=service_log,
         queue_schedule_ms=queue_schedule_ms,
+        jobs_ahead=jobs_ahead,
     )

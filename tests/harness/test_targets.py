@@ -133,6 +133,43 @@ def test_the_local_target_has_every_capability(pytester: pytest.Pytester) -> Non
 
     assert result.ret == 0
     result.stdout.fnmatch_lines(["capabilities: http, db, clock, faults, workers (all)"])
+    result.stdout.fnmatch_lines(["jobs ahead: 8 *"])  # the local stack's WORKER_CONCURRENCY
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (["--jobs-ahead", "3"], "jobs ahead: 3 *"),
+        (
+            ["--target", "url", "--url", "http://127.0.0.1:9", "--fake-llm-url", "http://127.0.0.1:9"],
+            "jobs ahead: 1 *",
+        ),
+        (
+            [
+                "--target",
+                "url",
+                "--url",
+                "http://127.0.0.1:9",
+                "--fake-llm-url",
+                "http://127.0.0.1:9",
+                "--jobs-ahead",
+                "4",
+            ],
+            "jobs ahead: 4 *",
+        ),
+    ],
+    ids=["local-given", "deployed-default", "deployed-given"],
+)
+@pytest.mark.usefixtures("deployed_env")
+def test_jobs_ahead_is_one_on_a_deployed_target_unless_given(
+    pytester: pytest.Pytester, arguments: list[str], line: str
+) -> None:
+    pytester.makepyfile(test_needs=NEEDS)
+
+    result = _run(pytester, "--collect-only", *arguments)
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([line])
 
 
 @pytest.mark.usefixtures("deployed_env")
@@ -179,8 +216,19 @@ def test_more_skipped_than_allowed_fails_the_run(pytester: pytest.Pytester) -> N
             ["--target", "url", "--url", "http://127.0.0.1:9", "--max-skipped", "120"],
             "ERROR: --max-skipped must be a percentage from 0 to 100, got 120",
         ),
+        (["--jobs-ahead", "0"], "ERROR: --jobs-ahead must be a whole number from 1 to 64, got 0"),
+        (["--jobs-ahead", "2.5"], "ERROR: --jobs-ahead must be a whole number from 1 to 64, got 2.5"),
     ],
-    ids=["fake-on-local", "fake-off-loopback", "two-fakes", "provider-on-url", "schedule", "percent"],
+    ids=[
+        "fake-on-local",
+        "fake-off-loopback",
+        "two-fakes",
+        "provider-on-url",
+        "schedule",
+        "percent",
+        "jobs-ahead-zero",
+        "jobs-ahead-fraction",
+    ],
 )
 @pytest.mark.usefixtures("deployed_env")
 def test_a_wrong_target_option_stops_the_run_naming_it(

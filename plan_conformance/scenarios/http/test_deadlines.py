@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness import PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
+from harness import JobsAhead, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -27,26 +27,37 @@ STALLS = {
 }
 
 
+def _start_stalled_job(action: dict[str, Any], start: JobStart) -> list[StartedJob]:
+    jobs = start.user()
+    start.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": action})
+    return [StartedJob(jobs, jobs.create_job_id(start.profiles.make()))]
+
+
+@pytest.fixture(scope="module")
+def stalled_jobs(jobs_ahead: Callable[..., JobsAhead[dict[str, Any]]]) -> JobsAhead[dict[str, Any]]:
+    """The stalls' jobs, started together: each waits out three call timeouts."""
+    return jobs_ahead(_start_stalled_job, param="action")
+
+
 @pytest.mark.parametrize("action", STALLS.values(), ids=STALLS.keys())
 def test_stalled_calls_end_as_ai_timeout_within_the_deadline(
     action: dict[str, Any],
-    make_user: Callable[[], PlanJobs],
-    profile_factory: ProfileFactory,
+    stalled_jobs: JobsAhead[dict[str, Any]],
     fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
     attempt_deadline_ms: int,
+    request: pytest.FixtureRequest,
 ) -> None:
     deadline_ms = attempt_deadline_ms
-    jobs = make_user()
-    fake_llm.add_fault({"match": {"user": jobs.session.user_id}, "action": action})
+    started = stalled_jobs.job_for(request.node.nodeid)  # its fault: `action`
 
-    outcome = poll(jobs, jobs.create_job_id(profile_factory.make()))
+    outcome = poll(started.jobs, started.job_id)
 
     job = outcome.last_snapshot
     assert job is not None
     assert outcome.ui_state is UiState.ERROR_TIMEOUT, outcome.detail
     assert job.error_code == "AI_TIMEOUT"
-    calls = fake_llm.journal(user=jobs.session.user_id)
+    calls = fake_llm.journal(user=started.jobs.session.user_id)
     assert len(calls) == job.max_retries, "one stalled call per attempt"
     for call in calls:
         assert call.duration_ms is not None, f"call {call.seq} is still open after the job failed"

@@ -3,7 +3,8 @@
 Each scenario scripts one fault for its user only, creates a job, polls it like the app,
 and checks the job's `error_code` and `retry_count`, the UI state the app would show, and
 how many chat calls DeepSeek received (the fake's journal) -- which proves the number of
-attempts and the in-call retries. A job gets `max_retries` attempts (read from its row); a
+attempts and the in-call retries. The next cases' jobs are started while one is checked
+(`JobsAhead`), so the cases' waits overlap. A job gets `max_retries` attempts (read from its row); a
 429 or 503 is retried `DEEPSEEK_IN_CALL_RETRIES` times within an attempt (the target's
 setting, known for the local stack and read from the environment elsewhere).
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness import PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
+from harness import JobsAhead, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -195,20 +196,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_fault_ends_in_the_documented_error_code(
-    case: FaultCase,
-    make_user: Callable[[], PlanJobs],
-    profile_factory: ProfileFactory,
-    fake_llm: ScenarioFake,
-    poll: Callable[..., PollOutcome],
-    target_secrets: tuple[str, ...],
-    request: pytest.FixtureRequest,
-) -> None:
-    tries_per_call = 1 + (request.getfixturevalue("in_call_retries") if case.in_call_retried else 0)
-    jobs = make_user()
-    # every defect must be possible: an avoid list for avoided_exercise, a meat-free diet for diet_violation
-    profile = profile_factory.make(dietaryPreference="Vegetarian", avoidExercises=["Barbell Back Squat"])
+def _start_fault_job(case: FaultCase, start: JobStart) -> list[StartedJob]:
+    """The case's fault, scripted for its user only, and the user's job."""
+    jobs = start.user()
     rule: dict[str, Any] = {
         "name": case.name,
         "match": {"user": jobs.session.user_id, **case.match},
@@ -216,9 +206,33 @@ def test_fault_ends_in_the_documented_error_code(
     }
     if case.times is not None:
         rule["times"] = case.times
-    fake_llm.add_fault(rule)
+    start.fake.add_fault(rule)
+    # every defect must be possible: an avoid list for avoided_exercise, a meat-free diet for diet_violation
+    profile = start.profiles.make(dietaryPreference="Vegetarian", avoidExercises=["Barbell Back Squat"])
+    return [StartedJob(jobs, jobs.create_job_id(profile))]
 
-    outcome = poll(jobs, jobs.create_job_id(profile))
+
+@pytest.fixture(scope="module")
+def fault_jobs(jobs_ahead: Callable[..., JobsAhead[FaultCase]]) -> JobsAhead[FaultCase]:
+    """The cases' jobs, the next ones already running while one is checked (their faults
+    mostly wait: a stalled call holds each attempt for the call timeout)."""
+    return jobs_ahead(_start_fault_job, param="case")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_fault_ends_in_the_documented_error_code(
+    case: FaultCase,
+    fault_jobs: JobsAhead[FaultCase],
+    fake_llm: ScenarioFake,
+    poll: Callable[..., PollOutcome],
+    target_secrets: tuple[str, ...],
+    request: pytest.FixtureRequest,
+) -> None:
+    tries_per_call = 1 + (request.getfixturevalue("in_call_retries") if case.in_call_retried else 0)
+    started = fault_jobs.job_for(request.node.nodeid)
+    user_id = started.jobs.session.user_id
+
+    outcome = poll(started.jobs, started.job_id)
 
     job = outcome.last_snapshot
     assert job is not None
@@ -226,7 +240,7 @@ def test_fault_ends_in_the_documented_error_code(
     assert outcome.ui_state is case.ui_state, f"{outcome.detail}; job: {job}"
     assert (job.error_code, job.retry_count) == (case.error_code, failed_attempts), job.error_message
     expected_calls = failed_attempts * case.calls_per_attempt * tries_per_call + case.final_calls
-    assert fake_llm.count(user=jobs.session.user_id) == expected_calls
+    assert fake_llm.count(user=user_id) == expected_calls
     if case.error_code is not None:
         assert job.error_message, "a failed job must say why"
         assert len(job.errors) == failed_attempts

@@ -1,0 +1,136 @@
+"""Jobs started ahead of their cases, so a parametrized scenario's waits overlap.
+
+A case of a fault scenario spends most of its time idle: a stalled call costs each of a
+job's three attempts the call timeout, and nothing else happens meanwhile. `JobsAhead`
+starts the jobs of the next few cases of the same scenario when a case asks for its own,
+each for a new user with its own fault rules and its own seeded profiles (the same ones the
+case would draw itself), so while one case polls, the next ones' jobs are already running.
+Each case still polls and checks its own job as one test; a case whose start failed gets
+that error in its own test, not in the one that happened to start it.
+
+How many jobs run ahead is the target's `jobs_ahead` (docs/decisions.md H32): the local
+stack's `WORKER_CONCURRENCY`, and 1 (one job at a time, as before) on a deployed target,
+whose queue may be invoked once a minute, unless `--jobs-ahead` says otherwise. With xdist a
+worker may start jobs for cases another worker runs; those are waited for and removed with
+the rest when the module ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from fake_llm.control import FakeLLMControl
+from harness.client import PlanJobs, SupabaseHttp
+from harness.faults import ScenarioFake
+from harness.history import History
+from harness.profiles import ProfileFactory
+
+CaseT = TypeVar("CaseT")
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    """A user of a case and the job started for them."""
+
+    jobs: PlanJobs
+    job_id: str
+
+
+@dataclass(frozen=True)
+class JobStart:
+    """What a start function gets for one case: new signed-in users (`user()`), the fake for
+    rules that match them, and the case's profiles (seeded by its test id)."""
+
+    user: Callable[[], PlanJobs]
+    fake: ScenarioFake
+    profiles: ProfileFactory
+
+
+StartJobs = Callable[[CaseT, JobStart], Sequence[StartedJob]]
+
+
+@dataclass(frozen=True)
+class Case(Generic[CaseT]):
+    """One test of the scenario: its id (which seeds its profiles) and its parameter."""
+
+    nodeid: str
+    value: CaseT
+
+
+class JobsAhead(Generic[CaseT]):
+    """The jobs of one scenario's cases, started `window` at a time in the cases' order."""
+
+    def __init__(
+        self,
+        cases: Sequence[Case[CaseT]],
+        start_jobs: StartJobs[CaseT],
+        *,
+        window: int,
+        wire: SupabaseHttp,
+        control: FakeLLMControl,
+        profiles_for: Callable[[str], ProfileFactory],
+        await_end: Callable[[StartedJob], object],
+    ) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1, got {window}")
+        self._cases = list(cases)
+        self._position = {case.nodeid: index for index, case in enumerate(self._cases)}
+        self._start_jobs = start_jobs
+        self._window = window
+        self._wire = wire
+        self._control = control
+        self._profiles_for = profiles_for
+        self._await_end = await_end
+        self._started: dict[str, Sequence[StartedJob] | Exception] = {}
+        self._users: list[PlanJobs] = []
+        self._fakes: list[ScenarioFake] = []
+
+    def jobs_for(self, nodeid: str) -> Sequence[StartedJob]:
+        """This case's jobs, started now if they were not yet, with the next cases' behind them."""
+        position = self._position.get(nodeid)
+        if position is None:
+            raise LookupError(f"{nodeid} is not one of the cases this JobsAhead was made for")
+        for case in self._cases[position : position + self._window]:
+            if case.nodeid not in self._started:
+                self._started[case.nodeid] = self._start(case)
+        started = self._started[nodeid]
+        if isinstance(started, Exception):
+            raise started
+        return started
+
+    def job_for(self, nodeid: str) -> StartedJob:
+        """The one job of a case that starts one."""
+        started = self.jobs_for(nodeid)
+        if len(started) != 1:
+            raise LookupError(f"{nodeid} started {len(started)} jobs, not one: use jobs_for")
+        return started[0]
+
+    def _new_user(self) -> PlanJobs:
+        jobs = PlanJobs(self._wire, self._wire.new_session(), History())
+        self._users.append(jobs)
+        return jobs
+
+    def _start(self, case: Case[CaseT]) -> Sequence[StartedJob] | Exception:
+        fake = ScenarioFake(self._control)
+        self._fakes.append(fake)
+        try:
+            return self._start_jobs(
+                case.value, JobStart(self._new_user, fake, self._profiles_for(case.nodeid))
+            )
+        except Exception as error:  # kept for the case's own test, which raises it
+            return error
+
+    def close(self) -> None:
+        """Wait for every started job to end, then remove the rules and the users."""
+        for started in self._started.values():
+            for job in [] if isinstance(started, Exception) else started:
+                with contextlib.suppress(Exception):  # a job the target lost must not stop the cleanup
+                    self._await_end(job)
+        for fake in self._fakes:
+            fake.undo()
+        for jobs in reversed(self._users):
+            self._wire.delete_user(jobs.session.user_id)
+        self._started.clear()

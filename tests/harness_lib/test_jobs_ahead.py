@@ -1,0 +1,150 @@
+"""JobsAhead: which cases' jobs are started when, whose test sees a failed start, and the cleanup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from harness.jobs_ahead import Case, JobsAhead, JobStart, StartedJob
+from harness.profiles import ProfileFactory
+
+
+@dataclass
+class _Session:
+    user_id: str
+
+
+@dataclass
+class _Wire:
+    """What JobsAhead asks of the Supabase client: new users, and their removal."""
+
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def new_session(self) -> _Session:
+        self.created.append(f"user-{len(self.created)}")
+        return _Session(self.created[-1])
+
+    def delete_user(self, user_id: str) -> None:
+        self.deleted.append(user_id)
+
+
+@dataclass
+class _Control:
+    """The fake DeepSeek's rules, as ids."""
+
+    rules: list[str] = field(default_factory=list)
+
+    def add_fault(self, rule: dict[str, Any]) -> str:
+        user = str(rule["match"]["user"])
+        self.rules.append(user)
+        return user
+
+    def delete_fault(self, rule_id: str) -> None:
+        self.rules.remove(rule_id)
+
+
+@dataclass
+class _Harness:
+    wire: _Wire = field(default_factory=_Wire)
+    control: _Control = field(default_factory=_Control)
+    started: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+
+    def start(self, case: str, start: JobStart) -> list[StartedJob]:
+        if case in self.failing:
+            raise RuntimeError(f"create-plan-job answered 500 for {case}")
+        jobs = start.user()
+        start.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "hang"}})
+        self.started.append(case)
+        return [StartedJob(jobs, f"job-{case}")]
+
+    def ahead(self, names: list[str], window: int) -> JobsAhead[str]:
+        return JobsAhead(
+            [Case(f"test.py::t[{name}]", name) for name in names],
+            self.start,
+            window=window,
+            wire=self.wire,  # type: ignore[arg-type]
+            control=self.control,  # type: ignore[arg-type]
+            profiles_for=lambda nodeid: ProfileFactory(len(nodeid)),
+            await_end=lambda job: self.ended.append(job.job_id),
+        )
+
+
+def test_a_case_starts_its_own_job_and_the_next_ones_up_to_the_window() -> None:
+    harness = _Harness()
+    ahead = harness.ahead(["a", "b", "c", "d", "e"], window=3)
+
+    first = ahead.job_for("test.py::t[a]")
+
+    assert first.job_id == "job-a"
+    assert harness.started == ["a", "b", "c"]
+    assert ahead.job_for("test.py::t[b]").job_id == "job-b"
+    assert harness.started == ["a", "b", "c", "d"], "each case keeps the window full, starting nothing twice"
+
+
+def test_a_window_of_one_starts_each_job_when_its_case_asks() -> None:
+    harness = _Harness()
+    ahead = harness.ahead(["a", "b"], window=1)
+
+    ahead.job_for("test.py::t[a]")
+
+    assert harness.started == ["a"]
+
+
+def test_a_failed_start_is_raised_in_its_own_case_only() -> None:
+    harness = _Harness(failing={"b"})
+    ahead = harness.ahead(["a", "b", "c"], window=3)
+
+    assert ahead.job_for("test.py::t[a]").job_id == "job-a"
+    with pytest.raises(RuntimeError, match="500 for b"):
+        ahead.job_for("test.py::t[b]")
+    assert ahead.job_for("test.py::t[c]").job_id == "job-c"
+
+
+def test_close_waits_for_every_started_job_then_removes_rules_and_users() -> None:
+    harness = _Harness()
+    ahead = harness.ahead(["a", "b", "c"], window=2)
+    ahead.job_for("test.py::t[a]")
+
+    ahead.close()
+
+    assert harness.ended == ["job-a", "job-b"], "a job started for a case run elsewhere is waited for too"
+    assert harness.control.rules == []
+    assert sorted(harness.wire.deleted) == sorted(harness.wire.created) == ["user-0", "user-1"]
+
+
+def test_a_case_it_was_not_made_for_is_named() -> None:
+    ahead = _Harness().ahead(["a"], window=2)
+
+    with pytest.raises(LookupError, match=r"test.py::t\[z\] is not one of the cases"):
+        ahead.job_for("test.py::t[z]")
+
+
+def test_job_for_refuses_a_case_with_several_jobs() -> None:
+    harness = _Harness()
+
+    def two(case: str, start: JobStart) -> list[StartedJob]:
+        return [StartedJob(start.user(), f"{case}-{n}") for n in range(2)]
+
+    ahead = JobsAhead(
+        [Case("t[a]", "a")],
+        two,
+        window=1,
+        wire=harness.wire,  # type: ignore[arg-type]
+        control=harness.control,  # type: ignore[arg-type]
+        profiles_for=lambda nodeid: ProfileFactory(1),
+        await_end=lambda job: None,
+    )
+
+    assert [job.job_id for job in ahead.jobs_for("t[a]")] == ["a-0", "a-1"]
+    with pytest.raises(LookupError, match="started 2 jobs, not one"):
+        ahead.job_for("t[a]")
+
+
+def test_the_window_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="window must be at least 1, got 0"):
+        _Harness().ahead(["a"], window=0)
