@@ -313,3 +313,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
+    if _is_xdist_worker(config):
+        items.sort(key=lambda item: not _runs_long(item))
+
+
+def _runs_long(item: pytest.Item) -> bool:
+    """A scenario of seconds that cannot be split: marked `slow`, or starting stacks of its own.
+    Under xdist these run first, so the workers share out the short ones around them instead of
+    one worker ending the run alone with a long one (docs/decisions.md H31)."""
+    return item.get_closest_marker("slow") is not None or "isolated_stack" in getattr(
+        item, "fixturenames", ()
+    )
