@@ -121,9 +121,8 @@ def inherited_address(fd: int) -> tuple[str, int]:
     except OSError as error:
         raise StartRefused(f"--listen-fd {fd}: not an open socket ({error.strerror})") from None
     try:
-        if inherited.type != socket.SOCK_STREAM or not inherited.getsockopt(
-            socket.SOL_SOCKET, socket.SO_ACCEPTCONN
-        ):
+        tcp = inherited.family in (socket.AF_INET, socket.AF_INET6) and inherited.type == socket.SOCK_STREAM
+        if not tcp or not inherited.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
             raise StartRefused(f"--listen-fd {fd}: not a listening TCP socket")
         host, port = inherited.getsockname()[:2]
     finally:

@@ -13,7 +13,7 @@ from fake_llm.app import create_app
 from fake_llm.journal import JournalEntry, JournalFilter
 from fake_llm.presets import load_preset
 from fake_llm.rules import FaultRule, RuleView
-from fake_llm.settings import RuntimeSettings, ServerSettings, SettingsPatch
+from fake_llm.settings import RuntimeSettings, ServerSettings, SettingsPatch, is_loopback_host
 from fake_llm.state import STATE_KEY, FakeState
 
 DEFAULT_API_KEY = "sk-fake-deepseek-0000"
@@ -36,7 +36,16 @@ class FakeDeepSeek:
         await runner.setup()
         site: web.BaseSite
         if self.settings.listen_fd is not None:
-            site = web.SockSite(runner, socket.socket(fileno=self.settings.listen_fd))
+            inherited = socket.socket(fileno=self.settings.listen_fd)
+            host = str(inherited.getsockname()[0])
+            if self.settings.admin_token is None and not is_loopback_host(host):
+                inherited.detach()
+                await runner.cleanup()
+                raise ValueError(
+                    f"the inherited socket listens on {host}, not a loopback address: serving beyond "
+                    "loopback needs an admin token"
+                )
+            site = web.SockSite(runner, inherited)
         else:
             site = web.TCPSite(runner, self.settings.host, self.settings.port)
         try:

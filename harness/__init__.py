@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from harness.fuzz.documents import PUBLISHED_DOCUMENTS, PublishedDocument
     from harness.fuzz.outcome import FuzzOutcome
     from harness.history import History
-    from harness.jobs_ahead import JobsAhead, JobStart, StartedJob
+    from harness.jobs_ahead import JobsAhead, JobsAheadFactory, JobStart, StartedJob
     from harness.oracle import check_plan, compute_targets
     from harness.poller import TERMINAL_STATUSES, JobSnapshot, PollOutcome, UiState
     from harness.profiles import ProfileFactory, invalid_profiles
@@ -40,7 +40,7 @@ _HOMES = {
     "harness.fuzz.documents": ("PUBLISHED_DOCUMENTS", "PublishedDocument"),
     "harness.fuzz.outcome": ("FuzzOutcome",),
     "harness.history": ("History",),
-    "harness.jobs_ahead": ("JobsAhead", "JobStart", "StartedJob"),
+    "harness.jobs_ahead": ("JobsAhead", "JobsAheadFactory", "JobStart", "StartedJob"),
     "harness.oracle": ("check_plan", "compute_targets"),
     "harness.poller": ("TERMINAL_STATUSES", "JobSnapshot", "PollOutcome", "UiState"),
     "harness.profiles": ("ProfileFactory", "invalid_profiles"),
@@ -69,6 +69,7 @@ __all__ = [
     "JobSnapshot",
     "JobStart",
     "JobsAhead",
+    "JobsAheadFactory",
     "LogFile",
     "PlanJobs",
     "PollOutcome",

@@ -18,9 +18,10 @@ the rest when the module ends.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from types import ModuleType
+from typing import Any, Generic, Protocol, TypeVar
 
 from fake_llm.control import FakeLLMControl
 from harness.client import PlanJobs, SupabaseHttp
@@ -60,6 +61,20 @@ class Case(Generic[CaseT]):
     value: CaseT
 
 
+def cases_of(items: Iterable[Any], module: ModuleType, param: str) -> list[Case[Any]]:
+    """The tests of `module` among `items` (a session's selected tests, in run order) that
+    are parametrized by `param`."""
+    cases: list[Case[Any]] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        in_module = getattr(item, "module", None) is module
+        if in_module and callspec is not None and param in callspec.params:
+            cases.append(Case(str(item.nodeid), callspec.params[param]))
+    if not cases:
+        raise LookupError(f"no test of {module.__name__} is parametrized by {param!r}")
+    return cases
+
+
 class JobsAhead(Generic[CaseT]):
     """The jobs of one scenario's cases, started `window` at a time in the cases' order."""
 
@@ -85,6 +100,7 @@ class JobsAhead(Generic[CaseT]):
         self._profiles_for = profiles_for
         self._await_end = await_end
         self._started: dict[str, Sequence[StartedJob] | Exception] = {}
+        self._handed: set[str] = set()  # cases whose test took its jobs (and polled them)
         self._users: list[PlanJobs] = []
         self._fakes: list[ScenarioFake] = []
 
@@ -97,6 +113,7 @@ class JobsAhead(Generic[CaseT]):
             if case.nodeid not in self._started:
                 self._started[case.nodeid] = self._start(case)
         started = self._started[nodeid]
+        self._handed.add(nodeid)
         if isinstance(started, Exception):
             raise started
         return started
@@ -124,9 +141,13 @@ class JobsAhead(Generic[CaseT]):
             return error
 
     def close(self) -> None:
-        """Wait for every started job to end, then remove the rules and the users."""
-        for started in self._started.values():
-            for job in [] if isinstance(started, Exception) else started:
+        """Wait for the jobs no case took (started for cases another xdist worker ran) to end,
+        then remove the rules and the users. A case's own jobs were its test's to wait for; a
+        job its test gave up on is left as `make_user` leaves one: its user is removed."""
+        for nodeid, started in self._started.items():
+            if nodeid in self._handed or isinstance(started, Exception):
+                continue
+            for job in started:
                 with contextlib.suppress(Exception):  # a job the target lost must not stop the cleanup
                     self._await_end(job)
         for fake in self._fakes:
@@ -134,3 +155,9 @@ class JobsAhead(Generic[CaseT]):
         for jobs in reversed(self._users):
             self._wire.delete_user(jobs.session.user_id)
         self._started.clear()
+
+
+class JobsAheadFactory(Protocol):
+    """The `jobs_ahead` fixture: `jobs_ahead(start_jobs, param="case")`."""
+
+    def __call__(self, start_jobs: StartJobs[CaseT], *, param: str) -> JobsAhead[CaseT]: ...

@@ -62,6 +62,7 @@ class ServerProcess:
                 start_new_session=True,
                 pass_fds=self.pass_fds,
             )
+        self.pass_fds = ()  # the child has them; the numbers may name other files from now on
 
     def wait_ready(
         self, *, ready_pattern: str, failure_pattern: str | None = None, timeout_s: float = 60.0

@@ -134,7 +134,12 @@ class ChildProcessRunner:
         child, self._spare = self._spare, None
         if child is None or child.returncode is not None:
             child = await self._spawn()
-        await self.warm()
+        try:
+            await self.warm()
+        except BaseException:  # cancelled while the next spare started: this child has no order
+            child.kill()
+            await child.wait()
+            raise
         return child
 
     async def warm(self) -> None:

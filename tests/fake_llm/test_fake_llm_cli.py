@@ -16,6 +16,8 @@ import pytest
 from fake_llm.cli import inherited_address, main
 from fake_llm.control import AsyncFakeLLMControl
 from fake_llm.environment import ADMIN_TOKEN_ENV, API_KEYS_ENV, DEEPSEEK_API_KEY_ENV, accepted_keys
+from fake_llm.server import FakeDeepSeek
+from fake_llm.settings import ServerSettings
 
 SERVE = [sys.executable, "-m", "fake_llm.cli", "serve", "--port", "0"]
 
@@ -92,12 +94,28 @@ async def test_serve_on_an_inherited_socket_answers_at_the_url_known_before_it_s
 def test_an_inherited_descriptor_that_is_not_a_listening_socket_is_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    unbound = socket.socket()
-    with unbound, open(tmp_path / "file", "w") as plain:
-        assert main(["serve", "--listen-fd", str(unbound.fileno())], environ={}) == 2
-        assert "not a listening TCP socket" in capsys.readouterr().err
+    unbound, unix = socket.socket(), socket.socket(socket.AF_UNIX)
+    unix.bind(str(tmp_path / "fake.sock"))
+    unix.listen()
+    with unbound, unix, open(tmp_path / "file", "w") as plain:
+        for refused in (unbound, unix):
+            assert main(["serve", "--listen-fd", str(refused.fileno())], environ={}) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("fake-llm: --listen-fd") and "not a listening TCP socket" in err, err
         assert main(["serve", "--listen-fd", str(plain.fileno())], environ={}) == 2
         assert "not an open socket" in capsys.readouterr().err
+
+
+async def test_a_fake_without_a_token_refuses_a_socket_that_is_not_on_loopback(tmp_path: Path) -> None:
+    # a Unix socket stands in for a non-loopback one: the tests bind loopback addresses only
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(tmp_path / "fake.sock"))
+    unix.listen()
+    with unix:
+        fake = FakeDeepSeek(ServerSettings(listen_fd=unix.fileno()))
+        with pytest.raises(ValueError, match="not a loopback address: serving beyond loopback needs"):
+            await fake.start()
+        assert unix.fileno() >= 0, "the caller's socket is left open"
 
 
 def test_an_inherited_socket_is_taken_at_its_own_address_not_the_host_option() -> None:

@@ -136,6 +136,19 @@ def test_the_local_target_has_every_capability(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["jobs ahead: 8 *"])  # the local stack's WORKER_CONCURRENCY
 
 
+def test_jobs_ahead_follows_the_functions_own_worker_concurrency(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_needs=NEEDS)
+    (pytester.path / "functions").mkdir()
+    (pytester.path / "functions.env").write_text("WORKER_CONCURRENCY=3\n")
+
+    result = _run(
+        pytester, "--collect-only", "--functions", "functions", "--functions-env-file", "functions.env"
+    )
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["jobs ahead: 3 *"])
+
+
 @pytest.mark.parametrize(
     ("arguments", "line"),
     [

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
-from harness.jobs_ahead import Case, JobsAhead, JobStart, StartedJob
+from harness.jobs_ahead import Case, JobsAhead, JobStart, StartedJob, cases_of
 from harness.profiles import ProfileFactory
 
 
@@ -20,6 +21,7 @@ class _Session:
 class _Wire:
     """What JobsAhead asks of the Supabase client: new users, and their removal."""
 
+    events: list[str]
     created: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
@@ -29,6 +31,7 @@ class _Wire:
 
     def delete_user(self, user_id: str) -> None:
         self.deleted.append(user_id)
+        self.events.append(f"deleted {user_id}")
 
 
 @dataclass
@@ -48,11 +51,13 @@ class _Control:
 
 @dataclass
 class _Harness:
-    wire: _Wire = field(default_factory=_Wire)
+    events: list[str] = field(default_factory=list)  # waits and deletions, in order
     control: _Control = field(default_factory=_Control)
     started: list[str] = field(default_factory=list)
-    ended: list[str] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.wire = _Wire(self.events)
 
     def start(self, case: str, start: JobStart) -> list[StartedJob]:
         if case in self.failing:
@@ -70,7 +75,7 @@ class _Harness:
             wire=self.wire,  # type: ignore[arg-type]
             control=self.control,  # type: ignore[arg-type]
             profiles_for=lambda nodeid: ProfileFactory(len(nodeid)),
-            await_end=lambda job: self.ended.append(job.job_id),
+            await_end=lambda job: self.events.append(f"waited {job.job_id}"),
         )
 
 
@@ -105,16 +110,18 @@ def test_a_failed_start_is_raised_in_its_own_case_only() -> None:
     assert ahead.job_for("test.py::t[c]").job_id == "job-c"
 
 
-def test_close_waits_for_every_started_job_then_removes_rules_and_users() -> None:
+def test_close_waits_only_for_jobs_no_case_took_then_removes_rules_and_users() -> None:
     harness = _Harness()
     ahead = harness.ahead(["a", "b", "c"], window=2)
-    ahead.job_for("test.py::t[a]")
+    ahead.job_for("test.py::t[a]")  # its test polls it; b's was started for a case run elsewhere
 
     ahead.close()
 
-    assert harness.ended == ["job-a", "job-b"], "a job started for a case run elsewhere is waited for too"
+    assert harness.events == ["waited job-b", "deleted user-1", "deleted user-0"], (
+        "the job no case took is waited for before any user is removed; a case's own job is not"
+    )
     assert harness.control.rules == []
-    assert sorted(harness.wire.deleted) == sorted(harness.wire.created) == ["user-0", "user-1"]
+    assert sorted(harness.wire.deleted) == sorted(harness.wire.created)
 
 
 def test_a_case_it_was_not_made_for_is_named() -> None:
@@ -148,3 +155,20 @@ def test_job_for_refuses_a_case_with_several_jobs() -> None:
 def test_the_window_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="window must be at least 1, got 0"):
         _Harness().ahead(["a"], window=0)
+
+
+def test_the_cases_are_the_modules_selected_tests_taking_the_parameter_in_run_order() -> None:
+    module, other = ModuleType("scenarios.test_x"), ModuleType("scenarios.test_y")
+    items = [
+        SimpleNamespace(nodeid="x::t[b]", module=module, callspec=SimpleNamespace(params={"case": "b"})),
+        SimpleNamespace(nodeid="y::t[a]", module=other, callspec=SimpleNamespace(params={"case": "a"})),
+        SimpleNamespace(nodeid="x::plain", module=module),
+        SimpleNamespace(nodeid="x::u[1]", module=module, callspec=SimpleNamespace(params={"other": 1})),
+        SimpleNamespace(nodeid="x::t[a]", module=module, callspec=SimpleNamespace(params={"case": "a"})),
+    ]
+
+    cases = cases_of(items, module, "case")
+
+    assert [(case.nodeid, case.value) for case in cases] == [("x::t[b]", "b"), ("x::t[a]", "a")]
+    with pytest.raises(LookupError, match=r"no test of scenarios\.test_x is parametrized by 'missing'"):
+        cases_of(items, module, "missing")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness import JobsAhead, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
+from harness import JobsAhead, JobsAheadFactory, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -34,7 +34,7 @@ def _start_stalled_job(action: dict[str, Any], start: JobStart) -> list[StartedJ
 
 
 @pytest.fixture(scope="module")
-def stalled_jobs(jobs_ahead: Callable[..., JobsAhead[dict[str, Any]]]) -> JobsAhead[dict[str, Any]]:
+def stalled_jobs(jobs_ahead: JobsAheadFactory) -> JobsAhead[dict[str, Any]]:
     """The stalls' jobs, started together: each waits out three call timeouts."""
     return jobs_ahead(_start_stalled_job, param="action")
 

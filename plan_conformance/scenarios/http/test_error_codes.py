@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness import JobsAhead, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
+from harness import JobsAhead, JobsAheadFactory, JobStart, PollOutcome, ScenarioFake, StartedJob, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -213,7 +213,7 @@ def _start_fault_job(case: FaultCase, start: JobStart) -> list[StartedJob]:
 
 
 @pytest.fixture(scope="module")
-def fault_jobs(jobs_ahead: Callable[..., JobsAhead[FaultCase]]) -> JobsAhead[FaultCase]:
+def fault_jobs(jobs_ahead: JobsAheadFactory) -> JobsAhead[FaultCase]:
     """The cases' jobs, the next ones already running while one is checked (their faults
     mostly wait: a stalled call holds each attempt for the call timeout)."""
     return jobs_ahead(_start_fault_job, param="case")

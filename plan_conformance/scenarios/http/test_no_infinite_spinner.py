@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness import TERMINAL_STATUSES, JobsAhead, JobStart, PollOutcome, StartedJob, UiState
+from harness import TERMINAL_STATUSES, PlanJobs, PollOutcome, ProfileFactory, ScenarioFake, UiState
 
 pytestmark = pytest.mark.needs("http", "faults")
 
@@ -15,28 +15,19 @@ PRESETS = ("healthy", "flaky", "overloaded", "quota_exhausted", "malformed", "ch
 USERS_PER_PRESET = 3
 
 
-def _start_preset_jobs(preset: str, start: JobStart) -> list[StartedJob]:
-    users = [start.user() for _ in range(USERS_PER_PRESET)]
-    start.fake.load_preset(preset, users=[jobs.session.user_id for jobs in users])
-    return [StartedJob(jobs, jobs.create_job_id(start.profiles.make())) for jobs in users]
-
-
-@pytest.fixture(scope="module")
-def preset_jobs(jobs_ahead: Callable[..., JobsAhead[str]]) -> JobsAhead[str]:
-    """The presets' jobs, the next presets' already running while one is checked."""
-    return jobs_ahead(_start_preset_jobs, param="preset")
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_job_ends_and_the_screen_stops_spinning(
     preset: str,
-    preset_jobs: JobsAhead[str],
+    make_user: Callable[[], PlanJobs],
+    profile_factory: ProfileFactory,
+    fake_llm: ScenarioFake,
     poll: Callable[..., PollOutcome],
-    request: pytest.FixtureRequest,
 ) -> None:
-    started = preset_jobs.jobs_for(request.node.nodeid)
+    users = [make_user() for _ in range(USERS_PER_PRESET)]
+    fake_llm.load_preset(preset, users=[jobs.session.user_id for jobs in users])
+    job_ids = [jobs.create_job_id(profile_factory.make()) for jobs in users]
 
-    outcomes = [poll(job.jobs, job.job_id) for job in started]
+    outcomes = [poll(jobs, job_id) for jobs, job_id in zip(users, job_ids, strict=True)]
 
     for outcome in outcomes:
         job = outcome.last_snapshot

@@ -26,7 +26,14 @@ KILL_PRONE = {
     "INTERNAL_TIMEOUT_MS": "30000",
     "DEEPSEEK_CALL_TIMEOUT_MS": "30000",
     "WORKER_INTERVAL_MS": "0",
+    "PLAN_JOB_MAX_RETRIES": "2",  # one abandoned attempt, then the last one
 }
+
+
+@pytest.fixture(scope="module")
+def kill_prone_stack(isolated_stack: Callable[..., IsolatedStack]) -> IsolatedStack:
+    """One stack for both scenarios: each drives the queue by hand and leaves its job ended."""
+    return isolated_stack(**KILL_PRONE)
 
 
 def _hung_call_ended_by_the_kill(stack: IsolatedStack, user_id: str) -> None:
@@ -43,9 +50,9 @@ def _hung_call_ended_by_the_kill(stack: IsolatedStack, user_id: str) -> None:
 
 
 def test_a_killed_invocation_leaves_a_stuck_job_that_recovery_resolves(
-    isolated_stack: Callable[..., IsolatedStack], profile_factory: ProfileFactory
+    kill_prone_stack: IsolatedStack, profile_factory: ProfileFactory
 ) -> None:
-    stack = isolated_stack(**KILL_PRONE)
+    stack = kill_prone_stack
     admin = QueueAdmin(stack.wire)
     jobs = stack.user()
     stack.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "hang"}, "times": 1})
@@ -95,9 +102,9 @@ def test_a_killed_invocation_leaves_a_stuck_job_that_recovery_resolves(
 
 
 def test_a_poison_job_killed_on_every_attempt_fails_after_max_retries(
-    isolated_stack: Callable[..., IsolatedStack], profile_factory: ProfileFactory
+    kill_prone_stack: IsolatedStack, profile_factory: ProfileFactory
 ) -> None:
-    stack = isolated_stack(**KILL_PRONE, PLAN_JOB_MAX_RETRIES="2")
+    stack = kill_prone_stack
     admin = QueueAdmin(stack.wire)
     jobs = stack.user()
     stack.fake.add_fault({"match": {"user": jobs.session.user_id}, "action": {"type": "hang"}})

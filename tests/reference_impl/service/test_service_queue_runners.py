@@ -260,3 +260,29 @@ def test_a_malformed_order_names_its_field(line: str, field: str) -> None:
 
 def test_an_order_gives_the_jobs_and_the_worker() -> None:
     assert read_order('{"maxJobs": 3, "workerId": "host:1:child-2"}\n') == (3, "host:1:child-2")
+
+
+async def test_a_run_cancelled_while_the_next_spare_starts_leaves_no_child_behind(
+    base_env: dict[str, str], child_runner: ChildRunnerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = child_runner(base_env, 30.0)
+    await runner.warm()
+    taken = runner.spare_pid
+    assert taken is not None
+    spawning = asyncio.Event()
+
+    async def never_spawns() -> asyncio.subprocess.Process:
+        spawning.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(runner, "_spawn", never_spawns)
+    run = asyncio.create_task(runner.run(max_jobs=1))
+    await asyncio.wait_for(spawning.wait(), 10)
+
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+    assert not _alive(taken), "the child taken for the cancelled run was killed, not left waiting"
+    assert runner.spare_pid is None
