@@ -18,6 +18,7 @@ the rest when the module ends.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -87,7 +88,9 @@ class JobsAhead(Generic[CaseT]):
         wire: SupabaseHttp,
         control: FakeLLMControl,
         profiles_for: Callable[[str], ProfileFactory],
-        await_end: Callable[[StartedJob], object],
+        await_end: Callable[[StartedJob, float], object],
+        wait_budget_s: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if window < 1:
             raise ValueError(f"window must be at least 1, got {window}")
@@ -98,7 +101,9 @@ class JobsAhead(Generic[CaseT]):
         self._wire = wire
         self._control = control
         self._profiles_for = profiles_for
-        self._await_end = await_end
+        self._await_end = await_end  # (job, seconds left of the budget)
+        self._wait_budget_s = wait_budget_s
+        self._clock = clock
         self._started: dict[str, Sequence[StartedJob] | Exception] = {}
         self._handed: set[str] = set()  # cases whose test took its jobs (and polled them)
         self._users: list[PlanJobs] = []
@@ -142,14 +147,20 @@ class JobsAhead(Generic[CaseT]):
 
     def close(self) -> None:
         """Wait for the jobs no case took (started for cases another xdist worker ran) to end,
-        then remove the rules and the users. A case's own jobs were its test's to wait for; a
-        job its test gave up on is left as `make_user` leaves one: its user is removed."""
+        all of them within one wait budget (the poller's max wait), then remove the rules and
+        the users. A case's own jobs were its test's to wait for; a job its test gave up on, or
+        one still running when the budget is spent, is left as `make_user` leaves one: its
+        user is removed."""
+        deadline = self._clock() + self._wait_budget_s
         for nodeid, started in self._started.items():
             if nodeid in self._handed or isinstance(started, Exception):
                 continue
             for job in started:
+                left = deadline - self._clock()
+                if left <= 0:
+                    break
                 with contextlib.suppress(Exception):  # a job the target lost must not stop the cleanup
-                    self._await_end(job)
+                    self._await_end(job, left)
         for fake in self._fakes:
             fake.undo()
         for jobs in reversed(self._users):

@@ -10,6 +10,7 @@ import pytest
 
 from harness.jobs_ahead import Case, JobsAhead, JobStart, StartedJob, cases_of
 from harness.profiles import ProfileFactory
+from tests.harness_lib.fakes import FakeClock
 
 
 @dataclass
@@ -75,7 +76,8 @@ class _Harness:
             wire=self.wire,  # type: ignore[arg-type]
             control=self.control,  # type: ignore[arg-type]
             profiles_for=lambda nodeid: ProfileFactory(len(nodeid)),
-            await_end=lambda job: self.events.append(f"waited {job.job_id}"),
+            await_end=lambda job, left_s: self.events.append(f"waited {job.job_id}"),
+            wait_budget_s=60.0,
         )
 
 
@@ -144,7 +146,8 @@ def test_job_for_refuses_a_case_with_several_jobs() -> None:
         wire=harness.wire,  # type: ignore[arg-type]
         control=harness.control,  # type: ignore[arg-type]
         profiles_for=lambda nodeid: ProfileFactory(1),
-        await_end=lambda job: None,
+        await_end=lambda job, left_s: None,
+        wait_budget_s=60.0,
     )
 
     assert [job.job_id for job in ahead.jobs_for("t[a]")] == ["a-0", "a-1"]
@@ -172,3 +175,31 @@ def test_the_cases_are_the_modules_selected_tests_taking_the_parameter_in_run_or
     assert [(case.nodeid, case.value) for case in cases] == [("x::t[b]", "b"), ("x::t[a]", "a")]
     with pytest.raises(LookupError, match=r"no test of scenarios\.test_x is parametrized by 'missing'"):
         cases_of(items, module, "missing")
+
+
+def test_the_jobs_no_case_took_share_one_wait_budget() -> None:
+    clock = FakeClock()
+    waits: list[tuple[str, float]] = []
+
+    def slow_end(job: StartedJob, left_s: float) -> None:
+        waits.append((job.job_id, left_s))
+        clock.sleep(min(left_s, 40.0))  # each job takes 40 s to end, or the time left
+
+    harness = _Harness()
+    ahead = JobsAhead(
+        [Case(f"t[{name}]", name) for name in "abcd"],
+        harness.start,
+        window=4,
+        wire=harness.wire,  # type: ignore[arg-type]
+        control=harness.control,  # type: ignore[arg-type]
+        profiles_for=lambda nodeid: ProfileFactory(1),
+        await_end=slow_end,
+        wait_budget_s=60.0,
+        clock=clock,
+    )
+    ahead.job_for("t[a]")
+
+    ahead.close()
+
+    assert waits == [("job-b", 60.0), ("job-c", 20.0)], "the budget is shared, not 60 s per job"
+    assert sorted(harness.wire.deleted) == sorted(harness.wire.created), "every user is removed anyway"
