@@ -76,10 +76,12 @@ class HarnessConfig:
             _refuse_deployed_options(config)
             functions = _functions(config)
             team = functions.env if functions is not None else {}
+            settings = TargetSettings.from_env({**SERVICE_DEFAULTS, **team})
+            concurrency = settings.worker_concurrency or int(SERVICE_DEFAULTS["WORKER_CONCURRENCY"])
             target = local_spec(
-                settings=TargetSettings.from_env({**SERVICE_DEFAULTS, **team}),
+                settings=settings,
                 max_wait_s=max_wait_s,
-                jobs_ahead=jobs_ahead or _local_worker_concurrency(team),
+                jobs_ahead=jobs_ahead or min(concurrency, MAX_JOBS_AHEAD),
             )
             database = DatabaseRequest(
                 spec=str(options.value(config, "db")),
@@ -284,13 +286,6 @@ def _jobs_ahead(given: object) -> int | None:
             f"--jobs-ahead must be a whole number from 1 to {MAX_JOBS_AHEAD}, got {value:g}"
         )
     return None if value is None else int(value)
-
-
-def _local_worker_concurrency(team: Mapping[str, str]) -> int:
-    """The local stack's WORKER_CONCURRENCY: the team's functions' own, else the stack's."""
-    raw = team.get("WORKER_CONCURRENCY", "").strip()
-    value = int(raw) if raw.isdigit() else int(SERVICE_DEFAULTS["WORKER_CONCURRENCY"])
-    return max(1, min(value, MAX_JOBS_AHEAD))
 
 
 def _percent(given: object) -> float | None:

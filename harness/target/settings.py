@@ -2,8 +2,9 @@
 
 A scenario that checks a deadline needs the target's `INTERNAL_TIMEOUT_MS`; one that counts
 in-call retries needs `DEEPSEEK_IN_CALL_RETRIES`; one that times the backoff between attempts
-needs `PLAN_JOB_RETRY_BASE_MS` and `PLAN_JOB_RETRY_CAP_MS`. The local stack knows them (it configures
-its service); for a deployed target they come from the environment or the `--env-file`, under
+needs `PLAN_JOB_RETRY_BASE_MS` and `PLAN_JOB_RETRY_CAP_MS`; the local stack starts as many
+fault jobs ahead as its `WORKER_CONCURRENCY` (harness.jobs_ahead). The local stack knows them
+(it configures its service); for a deployed target they come from the environment or the `--env-file`, under
 the same names the functions read, so a team can pass its functions' own `.env`. A setting
 nobody gave is unknown, and the scenarios that need it are skipped with that reason.
 """
@@ -42,6 +43,7 @@ class TargetSettings:
     in_call_retries: int | None = field(default=None, metadata=_read_from("DEEPSEEK_IN_CALL_RETRIES", 0, 20))
     retry_base_ms: int | None = field(default=None, metadata=_read_from("PLAN_JOB_RETRY_BASE_MS", 1, DAY_MS))
     retry_cap_ms: int | None = field(default=None, metadata=_read_from("PLAN_JOB_RETRY_CAP_MS", 1, DAY_MS))
+    worker_concurrency: int | None = field(default=None, metadata=_read_from("WORKER_CONCURRENCY", 1, 500))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TargetSettings:
