@@ -115,14 +115,14 @@ async def test_a_fake_without_a_token_refuses_a_socket_that_is_not_on_loopback(t
         fake = FakeDeepSeek(ServerSettings(listen_fd=unix.fileno()))
         with pytest.raises(ValueError, match="not a loopback address: serving beyond loopback needs"):
             await fake.start()
-        assert unix.fileno() >= 0, "the caller's socket is left open"
+        assert unix.getsockname() == str(tmp_path / "fake.sock"), "the caller's socket is left open"
 
 
 def test_an_inherited_socket_is_taken_at_its_own_address_not_the_host_option() -> None:
     # the loopback-only rule (no admin token) is checked against this address
     with socket.create_server(("127.0.0.2", 0)) as listener:
         assert inherited_address(listener.fileno()) == ("127.0.0.2", listener.getsockname()[1])
-        assert listener.fileno() >= 0, "the caller's socket stays open"
+        assert listener.getsockname()[0] == "127.0.0.2", "the caller's socket stays open"
 
 
 ADMIN_TOKEN = "adm-cli-Zx81Lm02Qw93Er"
