@@ -18,9 +18,9 @@ Two runs, each against a peer measured in the same run:
    `--latency-ms` (a fake delay rule): the ideal is the same mean, and only a worker
    whose freed slots claim at once (not after the slowest job of a batch) gets near it.
 
-`--profile DIR` samples the service with py-spy (the `benchmark` extra) during the
-zero-latency run, writes its collapsed stacks to DIR and prints the functions with the
-most samples.
+`--profile DIR` samples the service and the fake with py-spy (the `benchmark` extra)
+during the zero-latency run, writes their collapsed stacks to DIR and prints the
+functions with the most samples in each.
 """
 
 from __future__ import annotations
@@ -125,24 +125,26 @@ def peak_rss_mib(pid: int | None) -> float | None:
 
 
 @contextlib.contextmanager
-def sampled(pid: int | None, output: Path | None) -> Iterator[None]:
-    """py-spy records `pid` while the block runs (nothing when `output` is None)."""
-    if output is None or pid is None:
-        yield
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    spy = subprocess.Popen(
-        [_py_spy(), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--output", str(output)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def sampled(targets: dict[Path, int | None]) -> Iterator[None]:
+    """py-spy records each process (pid) into its file while the block runs."""
+    spies: list[tuple[Path, subprocess.Popen[bytes]]] = []
+    for output, pid in targets.items():
+        if pid is None:
+            continue
+        output.parent.mkdir(parents=True, exist_ok=True)
+        command = [_py_spy(), "record", "--pid", str(pid), "--format", "raw", "--rate", "250"]
+        spy = subprocess.Popen(
+            [*command, "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        spies.append((output, spy))
     try:
         yield
     finally:
-        spy.send_signal(signal.SIGINT)
-        _, errors = spy.communicate(timeout=60)
-        if not output.exists():
-            print(f"  py-spy wrote no profile: {errors.decode(errors='replace').strip()[-300:]}")
+        for output, spy in spies:
+            spy.send_signal(signal.SIGINT)
+            _, errors = spy.communicate(timeout=60)
+            if not output.exists():
+                print(f"  py-spy wrote no profile: {errors.decode(errors='replace').strip()[-300:]}")
 
 
 def _py_spy() -> str:
@@ -209,7 +211,12 @@ def run_service(
                     control.settings(latency_ms=latency_ms)
         assert stack.service is not None and stack.fake is not None
         service_cpu_before, fake_cpu_before = cpu_seconds(stack.service.pid), cpu_seconds(stack.fake.pid)
-        with sampled(stack.service.pid, profile):
+        profiled = (
+            {profile / "service.collapsed": stack.service.pid, profile / "fake.collapsed": stack.fake.pid}
+            if profile
+            else {}
+        )
+        with sampled(profiled):
             started = insert_jobs(dsn, jobs)
             finished = wait_completed(dsn, jobs, timeout_s=600)
         return Measurement(
@@ -249,7 +256,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=2000)
     parser.add_argument("--zero-latency-jobs", type=int, default=300)
-    parser.add_argument("--profile", type=Path, help="directory for py-spy's profile of the zero-latency run")
+    parser.add_argument(
+        "--profile", type=Path, help="directory for py-spy's profiles of the zero-latency run (service, fake)"
+    )
     parser.add_argument(
         "--runs",
         default="zero,latency,spread",
@@ -286,7 +295,7 @@ def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace,
         concurrency=16,
         latency_ms=0,
         workdir=workdir / "fast",
-        profile=arguments.profile / "zero-latency.collapsed" if arguments.profile else None,
+        profile=arguments.profile,
     )
     print(f"\nzero-latency fake, {fast.jobs} jobs, WORKER_CONCURRENCY=16")
     print(f"  service end to end      {fast.jobs_per_second:8.1f} jobs/s  ({fast.seconds:.2f} s)")
@@ -295,7 +304,8 @@ def zero_latency_run(run: DatabaseRun, name: str, arguments: argparse.Namespace,
     print(f"  service peak RSS        {fast.peak_rss_mib or 0:8.1f} MiB")
     print(f"  CPU during the run: {_cpu_line(fast)}")
     if arguments.profile:
-        print_profile(arguments.profile / "zero-latency.collapsed")
+        print_profile(arguments.profile / "service.collapsed")
+        print_profile(arguments.profile / "fake.collapsed")
 
 
 def latency_run(

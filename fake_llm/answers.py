@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
+
+from fake_llm import json_out
 from fake_llm.chat_request import ChatRequest
 from fake_llm.completion import Identity, Reply, completion_body
 from fake_llm.plans.extract import PromptPlanRequest, read_plan_request
@@ -31,7 +33,7 @@ class PlannedAnswer:
 
     def plan(self) -> dict[str, Any]:
         """A fresh copy of the plan."""
-        decoded: dict[str, Any] = json.loads(self.content)
+        decoded: dict[str, Any] = orjson.loads(self.content)
         return decoded
 
 
@@ -68,7 +70,7 @@ class LastUsed(Generic[KeyT, ValueT]):
 
 def plan_content(plan: dict[str, Any]) -> str:
     """A plan as the model's JSON content."""
-    return json.dumps(plan, ensure_ascii=False)
+    return json_out.dumps_text(plan)
 
 
 def reasoning_for(answer: PlannedAnswer) -> str:
@@ -123,6 +125,6 @@ class AnswerMaker:
         reply = self.default_reply(request, identity, quality)
         envelope = completion_body(request, reply, identity)
         rendered = RenderedAnswer(
-            json.dumps(envelope, ensure_ascii=False).encode(), reply.finish_reason
+            json_out.dumps(envelope), reply.finish_reason
         )
         return self._bodies.keep((identity.digest, quality), rendered)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from fake_llm import wire
+from fake_llm import json_out, wire
 from fake_llm.answers import AnswerMaker
 from fake_llm.chat_request import ChatRequest
 from fake_llm.completion import Identity, Reply, completion_body
@@ -72,9 +71,7 @@ class ActionContext:
     def completion_bytes(self, reply: Reply) -> bytes:
         """The non-streaming body carrying `reply`."""
         self.record.finish_reason = reply.finish_reason
-        return json.dumps(
-            completion_body(self.chat, reply, self.identity), ensure_ascii=False
-        ).encode()
+        return json_out.dumps(completion_body(self.chat, reply, self.identity))
 
     def sse_events(self, reply: Reply) -> list[bytes]:
         """The SSE events carrying `reply`, without `[DONE]`."""

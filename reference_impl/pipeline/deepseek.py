@@ -16,7 +16,6 @@ sooner (docs/contract.md, backoff).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from reference_impl.pipeline import json_codec
 from reference_impl.pipeline.deadline import Clock, Deadline
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 from reference_impl.pipeline.prompts import ChatMessage
@@ -86,12 +86,17 @@ class DeepSeekClient:
             "max_tokens": self._settings.max_tokens,
             "stream": False,
         }
-        headers = {"Authorization": f"Bearer {api_key.strip()}", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {api_key.strip()}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        content = json_codec.dumps(body)
         retries = self._settings.in_call_retries
         request_number = 0
         while True:
             request_number += 1
-            response = await self._send(body, headers, stage, deadline)
+            response = await self._send(content, headers, stage, deadline)
             if response.status == 200:
                 return self._completion(response, stage, request_number)
             if response.status not in RETRIED_STATUSES or request_number > retries:
@@ -116,7 +121,7 @@ class DeepSeekClient:
             await asyncio.sleep(wait_s)
 
     async def _send(
-        self, body: dict[str, Any], headers: Mapping[str, str], stage: int, deadline: Deadline
+        self, content: bytes, headers: Mapping[str, str], stage: int, deadline: Deadline
     ) -> _RawResponse:
         call_limit_s = self._settings.call_timeout_ms / 1000
         remaining_s = deadline.remaining_s()
@@ -132,7 +137,7 @@ class DeepSeekClient:
         try:
             async with asyncio.timeout(budget_s):
                 async with self._http.stream(
-                    "POST", self._url, json=body, headers=headers, timeout=httpx.Timeout(budget_s)
+                    "POST", self._url, content=content, headers=headers, timeout=httpx.Timeout(budget_s)
                 ) as response:
                     async for chunk in response.aiter_bytes():
                         received += chunk
@@ -183,7 +188,7 @@ class DeepSeekClient:
 
     def _upstream_message(self, body: bytes) -> str:
         try:
-            document = json.loads(body)
+            document = json_codec.loads(body)
         except ValueError:
             text = body.decode("utf-8", "replace").strip()
         else:
@@ -206,7 +211,7 @@ class DeepSeekClient:
         if not response.body.strip():
             raise upstream(f"with a blank body ({len(response.body)} bytes of whitespace)")
         try:
-            envelope = json.loads(response.body)
+            envelope = json_codec.loads(response.body)
         except ValueError as invalid:
             raise upstream(f"with a body that is not JSON ({invalid})") from None
         choice = _first_choice(envelope)

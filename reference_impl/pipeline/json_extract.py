@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reference_impl.pipeline import json_codec
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 
 _DECODER = json.JSONDecoder()
@@ -34,7 +35,7 @@ def extract_json_object(content: str | None, finish_reason: str | None) -> dict[
     if not content.strip():
         raise _parse_error(f"model content is blank ({len(content)} whitespace characters)")
     try:
-        whole = json.loads(content)
+        whole = json_codec.loads(content)
     except json.JSONDecodeError as whole_error:
         return _recover_embedded_object(content, whole_error, finish_reason)
     if not isinstance(whole, dict):

@@ -8,10 +8,10 @@ followed by the JSON object.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypedDict
 from uuid import UUID
 
+from reference_impl.pipeline import json_codec
 from reference_impl.pipeline.days import DAY_NAMES
 from reference_impl.pipeline.profile import Profile
 from reference_impl.pipeline.targets import Targets
@@ -80,7 +80,7 @@ def _system_message(stage: Literal[1, 2], task: str, profile: Profile, targets: 
 
 
 def _json_block(label: str, value: dict[str, Any]) -> str:
-    return f"{label} (json):\n{json.dumps(value, ensure_ascii=False, sort_keys=True)}"
+    return f"{label} (json):\n{json_codec.dumps_text(value, sort_keys=True)}"
 
 
 def _user_message(user_id: str | UUID, profile: Profile, targets: Targets) -> list[str]:

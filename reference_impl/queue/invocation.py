@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 from pgcaller import Caller
 from reference_impl.database import Database
 from reference_impl.logs import log_transition
+from reference_impl.pipeline import json_codec
 from reference_impl.pipeline.attempt import run_attempt
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 from reference_impl.pipeline.settings import PipelineSettings
@@ -177,7 +178,7 @@ async def process_claimed_job(context: WorkerContext, job: dict[str, Any]) -> Pr
         row = await context.database.fetch_one(
             SERVICE,
             "select * from public.complete_plan_job(%s, %s, %s)",
-            (job["id"], job["claim_token"], Jsonb(result.plan)),
+            (job["id"], job["claim_token"], Jsonb(result.plan, dumps=json_codec.dumps)),
         )
     except psycopg.Error as error:
         if error.sqlstate == "PT409":

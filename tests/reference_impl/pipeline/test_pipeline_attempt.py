@@ -88,7 +88,7 @@ async def test_two_stages_then_fixer_give_a_valid_plan(
     assert "Stage 1 of 2" in stage1["system"]
     assert "Stage 2 of 2" in stage2["system"]
     assert f"USER: {USER_ID}" in stage2["user"]
-    assert json.dumps(draft, sort_keys=True) in stage2["user"]
+    assert json.dumps(draft, sort_keys=True, separators=(",", ":"), ensure_ascii=False) in stage2["user"]
 
 
 async def test_missing_api_key_is_config_error_and_nothing_is_sent(
