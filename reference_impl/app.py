@@ -31,6 +31,7 @@ from reference_impl.functions import create_functions_app
 from reference_impl.metrics import ServiceMetrics
 from reference_impl.ops import add_ops_routes
 from reference_impl.pipeline.settings import PipelineSettings
+from reference_impl.queue.context import claims_database
 from reference_impl.queue.http_clients import deepseek_clients
 from reference_impl.queue.invocation import WorkerContext
 from reference_impl.queue.loop import QueueLoop
@@ -87,15 +88,18 @@ def _queue_worker(
     async def worker_context(app: web.Application) -> AsyncIterator[None]:
         worker_prefix = f"{socket.gethostname()}:{os.getpid()}"
         queue = settings.queue
-        async with deepseek_clients(queue.worker_concurrency) as http:
+        async with contextlib.AsyncExitStack() as resources:
             runner: InvocationRunner
             if queue.wall_clock_limit.total_seconds() > 0:
                 runner = ChildProcessRunner(env, queue.wall_clock_limit.total_seconds(), worker_prefix)
                 await runner.warm()
             else:
+                http = await resources.enter_async_context(deepseek_clients(queue.worker_concurrency))
+                claims = await resources.enter_async_context(claims_database(settings.database_url))
                 slots = asyncio.Semaphore(queue.worker_concurrency)
-                context = WorkerContext(app[DATABASE_KEY], http, pipeline, queue, worker_prefix, slots)
-                runner = InProcessRunner(context)
+                runner = InProcessRunner(
+                    WorkerContext(app[DATABASE_KEY], claims, http, pipeline, queue, worker_prefix, slots)
+                )
             app[RUNNER_KEY] = runner
             loop = QueueLoop(
                 runner,

@@ -1,4 +1,4 @@
-"""Building a WorkerContext (database pool, DeepSeek HTTP clients, settings) from the environment."""
+"""Building a WorkerContext (database pools, DeepSeek HTTP clients, settings) from the environment."""
 
 from __future__ import annotations
 
@@ -12,6 +12,18 @@ from reference_impl.queue.http_clients import deepseek_clients
 from reference_impl.queue.invocation import WorkerContext
 from reference_impl.settings import ServiceSettings
 
+CLAIM_CONNECTIONS = 2
+
+
+@asynccontextmanager
+async def claims_database(database_url: str) -> AsyncIterator[Database]:
+    """The queue's own connections, for the recovery pass and the claims (docs/decisions.md S7)."""
+    database = await Database.open(database_url, min_size=1, max_size=CLAIM_CONNECTIONS)
+    try:
+        yield database
+    finally:
+        await database.close()
+
 
 @asynccontextmanager
 async def open_worker_context(env: Mapping[str, str], worker_id: str) -> AsyncIterator[WorkerContext]:
@@ -20,8 +32,8 @@ async def open_worker_context(env: Mapping[str, str], worker_id: str) -> AsyncIt
     concurrency = settings.queue.worker_concurrency
     database = await Database.open(settings.database_url, min_size=1, max_size=min(concurrency, 20) + 2)
     try:
-        async with deepseek_clients(concurrency) as http:
+        async with deepseek_clients(concurrency) as http, claims_database(settings.database_url) as claims:
             slots = asyncio.Semaphore(concurrency)
-            yield WorkerContext(database, http, pipeline, settings.queue, worker_id, slots)
+            yield WorkerContext(database, claims, http, pipeline, settings.queue, worker_id, slots)
     finally:
         await database.close()

@@ -46,6 +46,10 @@ class WorkerContext:
     """What an invocation needs: the database, the HTTP client for DeepSeek, settings."""
 
     database: Database
+    # the recovery pass and the claims, on connections of their own: a slot freed while
+    # the attempts' completions queue for `database` claims its next job at once
+    # (docs/decisions.md S7)
+    claims: Database
     http: DeepSeekClients
     pipeline: PipelineSettings
     queue: QueueSettings
@@ -138,11 +142,11 @@ async def _free_slots(slots: asyncio.Semaphore, most: int) -> int:
 
 async def _claim(context: WorkerContext, count: int) -> list[dict[str, Any]]:
     if count == 1:
-        row = await context.database.fetch_one(
+        row = await context.claims.fetch_one(
             SERVICE, "select * from public.claim_next_plan_job(%s)", (context.worker_id,)
         )
         return [dict(row)] if row is not None else []
-    rows = await context.database.fetch_all(
+    rows = await context.claims.fetch_all(
         SERVICE, "select * from public.claim_next_plan_jobs(%s, %s)", (context.worker_id, count)
     )
     return [dict(row) for row in rows]
@@ -269,7 +273,7 @@ def _unexpected(error: BaseException) -> PipelineError:
 
 
 async def _scalar(context: WorkerContext, query: str, params: tuple[Any, ...]) -> int:
-    row = await context.database.fetch_one(SERVICE, query, params)
+    row = await context.claims.fetch_one(SERVICE, query, params)
     assert row is not None
     return int(next(iter(row.values())))
 
