@@ -1,12 +1,12 @@
 """HTTP clients for DeepSeek calls, sharded so no connection pool grows large.
 
-httpcore's pool matches every waiting request against every connection on each change
-(`_assign_requests_to_connections`, which also asks each idle connection's socket whether
-it was closed), so the cost of a request grows with the pool: one client with 200
-connections spent 88 % of the service's CPU there, and clients of 16 still a quarter of
-it at 16 attempts in flight. Clients of `CONNECTIONS_PER_CLIENT` keep it small. An
-attempt leases the client with the fewest attempts on it and keeps it for both stages;
-since the clients hold a connection for every attempt slot, a lease never waits for a
+Each client is an `httpx.AsyncClient` (the pipeline's API) whose requests go through
+aiohttp (`AiohttpTransport`): httpcore's pool and anyio streams were about 40 % of the
+service's CPU per job. Sharding predates that and stays: httpcore matched every waiting
+request against every connection (one client with 200 connections spent 88 % of the
+service's CPU there), and small pools keep any pool's bookkeeping small. An attempt
+leases the client with the fewest attempts on it and keeps it for both stages; since
+the clients hold a connection for every attempt slot, a lease never waits for a
 connection. The clients share one TLS context (loading the CA bundle costs about 30 ms
 per client).
 """
@@ -18,6 +18,8 @@ import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
+
+from reference_impl.queue.aiohttp_transport import AiohttpTransport
 
 CONNECTIONS_PER_CLIENT = 4
 
@@ -52,9 +54,9 @@ def _client(max_connections: int, tls: ssl.SSLContext) -> httpx.AsyncClient:
     """Deadlines are enforced by the pipeline (by cancellation), not by httpx timeouts."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(None),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=False,
-        verify=tls,
+        verify=tls,  # for a proxy from the environment, which httpx serves itself
+        transport=AiohttpTransport(max_connections, tls),
     )
 
 
