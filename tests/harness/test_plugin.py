@@ -316,3 +316,66 @@ def test_xdist_steals_work_unless_another_distribution_is_asked_for(
 
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([f"scheduling tests via {scheduling}"])
+
+
+LONG_AND_SHORT = """
+import os
+import pathlib
+
+import pytest
+
+
+@pytest.fixture
+def isolated_stack():
+    return None  # only the name matters to the ordering
+
+
+def _ran(name):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "serial")
+    with pathlib.Path("order.txt").open("a") as order:
+        order.write(f"{worker} {name}\\n")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_short(n):
+    _ran(f"short{n}")
+
+
+def test_with_its_own_stack(isolated_stack):
+    _ran("long-stack")
+
+
+@pytest.mark.slow
+def test_marked_slow():
+    _ran("long-slow")
+"""
+
+
+def _order(pytester: pytest.Pytester) -> dict[str, list[str]]:
+    by_worker: dict[str, list[str]] = {}
+    for line in (pytester.path / "order.txt").read_text().splitlines():
+        worker, name = line.split()
+        by_worker.setdefault(worker, []).append(name)
+    return by_worker
+
+
+def test_under_xdist_the_long_scenarios_run_before_the_short_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_order=LONG_AND_SHORT)
+
+    result = _run(pytester, "-n", "2")
+
+    result.assert_outcomes(passed=8)
+    by_worker = _order(pytester)
+    for names in by_worker.values():
+        long_positions = [index for index, name in enumerate(names) if name.startswith("long")]
+        assert long_positions == list(range(len(long_positions))), names
+    assert sum(name.startswith("long") for names in by_worker.values() for name in names) == 2
+
+
+def test_a_serial_run_keeps_the_files_order(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_order=LONG_AND_SHORT)
+
+    result = _run(pytester)
+
+    result.assert_outcomes(passed=8)
+    assert _order(pytester) == {"serial": [*(f"short{n}" for n in range(6)), "long-stack", "long-slow"]}
