@@ -48,7 +48,9 @@ async def test_a_request_and_its_answer_pass_through_unchanged(
 ) -> None:
     async def echo(request: web.Request) -> web.Response:
         seen = f"{request.headers['Authorization']}|{request.content_type}|{await request.text()}"
-        return web.Response(body=gzip.compress(seen.encode()), headers={"Content-Encoding": "gzip", "X-Id": "7"})
+        return web.Response(
+            body=gzip.compress(seen.encode()), headers={"Content-Encoding": "gzip", "X-Id": "7"}
+        )
 
     url = await serve(echo)
     response = await client.post(
