@@ -319,7 +319,6 @@ def test_xdist_steals_work_unless_another_distribution_is_asked_for(
 
 
 LONG_AND_SHORT = """
-import os
 import pathlib
 
 import pytest
@@ -330,24 +329,30 @@ def isolated_stack():
     return None  # only the name matters to the ordering
 
 
-def _ran(name):
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "serial")
-    with pathlib.Path("order.txt").open("a") as order:
-        order.write(f"{worker} {name}\\n")
+@pytest.fixture
+def ran(request):
+    # the worker from this run's own config: an outer xdist run's PYTEST_XDIST_WORKER is inherited
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "serial")
+
+    def record(name):
+        with pathlib.Path("order.txt").open("a") as order:
+            order.write(f"{worker} {name}\\n")
+
+    return record
 
 
 @pytest.mark.parametrize("n", range(6))
-def test_short(n):
-    _ran(f"short{n}")
+def test_short(n, ran):
+    ran(f"short{n}")
 
 
-def test_with_its_own_stack(isolated_stack):
-    _ran("long-stack")
+def test_with_its_own_stack(isolated_stack, ran):
+    ran("long-stack")
 
 
 @pytest.mark.slow
-def test_marked_slow():
-    _ran("long-slow")
+def test_marked_slow(ran):
+    ran("long-slow")
 """
 
 
