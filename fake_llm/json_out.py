@@ -2,8 +2,7 @@
 
 A distinct request means a freshly rendered plan and envelope; with the standard library
 that was a fifth of the fake's CPU per call (docs/performance.md). What orjson cannot
-write (an integer beyond 64 bits, a lone surrogate in a rule's text) is written by the
-standard library instead, as before.
+write (an integer beyond 64 bits) is written by the standard library instead.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ def dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def dumps_text(value: Any) -> str:
     """`value` as compact JSON text."""
-    return dumps(value).decode("utf-8", "surrogatepass")
+    return dumps(value).decode()

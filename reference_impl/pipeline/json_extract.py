@@ -16,8 +16,6 @@ from typing import Any
 from reference_impl.pipeline import json_codec
 from reference_impl.pipeline.errors import ErrorCode, PipelineError
 
-_DECODER = json.JSONDecoder()
-
 
 def extract_json_object(content: str | None, finish_reason: str | None) -> dict[str, Any]:
     """The single JSON object in `content`, or `PipelineError(JSON_PARSE_ERROR)`.
@@ -50,7 +48,7 @@ def _recover_embedded_object(
     position = text.find("{")
     while position != -1:
         try:
-            value, end = _DECODER.raw_decode(text, position)
+            value, end = json_codec.decode_at(text, position)
         except json.JSONDecodeError as inner_error:
             raise _parse_error(
                 f"content is not JSON ({_describe(whole_error)}) and the object starting at "

@@ -6,9 +6,11 @@ about 40 % of the service's CPU per job (docs/performance.md). This transport ha
 request to an `aiohttp.ClientSession` with a connector of its own and gives back an
 `httpx.Response` streaming aiohttp's body. aiohttp does not decompress and has no
 timeouts of its own: httpx decodes the body as it would, and deadlines stay the
-pipeline's, enforced by cancellation. aiohttp's errors become the httpx errors that
-describe them (`ConnectError`, `ReadError`, `WriteError`, `RemoteProtocolError`), so
-callers catch `httpx.RequestError` as before.
+pipeline's, enforced by cancellation. aiohttp's errors become the httpx errors httpcore
+raised for the same failure (`ConnectError`, `ReadError` for a reset, `RemoteProtocolError`
+for a hang-up or a body cut short, `LocalProtocolError` for a header that cannot be
+sent), so callers catch `httpx.RequestError` as before. Response header lines may be as
+long as httpcore allowed (`MAX_HEADER_BYTES`), not aiohttp's 8 KiB.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
+
+MAX_HEADER_BYTES = 100 * 1024
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -38,6 +42,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
                 auto_decompress=False,
+                max_line_size=MAX_HEADER_BYTES,
+                max_field_size=MAX_HEADER_BYTES,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             )
         return self._session
@@ -66,11 +72,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "Server disconnected without sending a response.", request=request
             ) from None
         except aiohttp.ClientOSError as failure:
-            raise httpx.WriteError(_describe(failure), request=request) from None
+            raise httpx.ReadError(_describe(failure), request=request) from None
         except aiohttp.ClientResponseError as failure:
-            raise httpx.RemoteProtocolError(_describe(failure), request=request) from None
+            raise httpx.RemoteProtocolError(failure.message or _describe(failure), request=request) from None
         except aiohttp.ClientError as failure:
             raise httpx.ReadError(_describe(failure), request=request) from None
+        except ValueError as failure:  # a header aiohttp will not send (a CR or LF in a value)
+            raise httpx.LocalProtocolError(_describe(failure), request=request) from None
         return httpx.Response(
             status_code=response.status,
             headers=[(name, value) for name, value in response.raw_headers],

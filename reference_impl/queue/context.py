@@ -17,7 +17,7 @@ CLAIM_CONNECTIONS = 2
 
 @asynccontextmanager
 async def claims_database(database_url: str) -> AsyncIterator[Database]:
-    """The queue's own connections, for the recovery pass and the claims (docs/decisions.md S7)."""
+    """The queue's own connections, for the recovery pass and the claims (docs/decisions.md S8)."""
     database = await Database.open(database_url, min_size=1, max_size=CLAIM_CONNECTIONS)
     try:
         yield database

@@ -48,7 +48,7 @@ class WorkerContext:
     database: Database
     # the recovery pass and the claims, on connections of their own: a slot freed while
     # the attempts' completions queue for `database` claims its next job at once
-    # (docs/decisions.md S7)
+    # (docs/decisions.md S8)
     claims: Database
     http: DeepSeekClients
     pipeline: PipelineSettings

@@ -1,20 +1,50 @@
-"""The hot path's JSON (orjson) reads and writes as the standard library did, where it matters."""
+"""The hot path's JSON (orjson): strict JSON as `JSON.parse` reads it, the standard library's
+messages for syntax errors, and nothing written back that was not read."""
 
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from reference_impl.pipeline import json_codec
+from reference_impl.pipeline.errors import ErrorCode, PipelineError
+from reference_impl.pipeline.json_extract import extract_json_object
 
 
-def test_text_orjson_refuses_is_read_by_the_standard_library() -> None:
-    value = json_codec.loads('{"kcal": NaN, "big": 123456789012345678901234567890}')
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column"),
+    [
+        ('{"kcal": NaN}', "NaN is not a JSON number", 1, 10),
+        ('{\n  "days": {"qty": -Infinity}}', "-Infinity is not a JSON number", 2, 19),
+        ('{"s": "NaN", "kcal": Infinity}', "Infinity is not a JSON number", 1, 22),
+        ("[1, 2, 1e400]", "1e400 is beyond a double's range", 1, 8),
+    ],
+    ids=["nan", "minus-infinity", "after-a-string-saying-nan", "overflow"],
+)
+def test_numbers_json_cannot_carry_are_refused_where_they_stand(
+    text: str, message: str, line: int, column: int
+) -> None:
+    with pytest.raises(json.JSONDecodeError) as refused:
+        json_codec.loads(text)
 
-    assert math.isnan(value["kcal"])
-    assert value["big"] == 123456789012345678901234567890
+    assert (refused.value.msg, refused.value.lineno, refused.value.colno) == (message, line, column)
+
+
+def test_a_syntax_error_keeps_the_standard_librarys_message() -> None:
+    with pytest.raises(json.JSONDecodeError) as refused:
+        json_codec.loads(b'{\n  "days": {,}\n}')
+
+    assert (refused.value.lineno, refused.value.colno) == (2, 12)
+    assert refused.value.msg == "Expecting property name enclosed in double quotes"
+
+
+def test_a_lone_surrogate_escape_is_read_as_before_and_cannot_be_written() -> None:
+    value = json_codec.loads('{"note": "\\ud800"}')
+
+    assert value == {"note": "\ud800"}
+    with pytest.raises(UnicodeEncodeError):
+        json_codec.dumps(value)
 
 
 def test_an_integer_beyond_64_bits_is_a_float_as_json_parse_reads_it() -> None:
@@ -24,23 +54,21 @@ def test_an_integer_beyond_64_bits_is_a_float_as_json_parse_reads_it() -> None:
     assert isinstance(value["big"], float)
 
 
-def test_a_refusal_keeps_the_standard_librarys_line_and_column() -> None:
-    with pytest.raises(json.JSONDecodeError) as refused:
-        json_codec.loads('{\n  "days": {,}\n}')
+def test_a_fenced_plan_with_nan_is_a_parse_error_not_a_plan() -> None:
+    content = 'Here it is:\n```json\n{"days": {"monday": {"kcal": NaN}}}\n```'
 
-    assert (refused.value.lineno, refused.value.colno) == (2, 12)
-    assert "Expecting property name" in refused.value.msg
+    with pytest.raises(PipelineError) as failed:
+        extract_json_object(content, "stop")
+
+    assert failed.value.code == ErrorCode.JSON_PARSE_ERROR
+    assert "NaN is not a JSON number at line 3 column 30" in failed.value.message
 
 
 def test_sorted_output_is_compact_utf8_as_json_stringify_of_sorted_keys() -> None:
     written = json_codec.dumps_text({"b": [1, 2.5], "a": "Café", "c": {"z": None, "y": True}}, sort_keys=True)
 
     assert written == '{"a":"Café","b":[1,2.5],"c":{"y":true,"z":null}}'
-    assert list(json.loads(written)) == ["a", "b", "c"]
 
 
-def test_values_orjson_cannot_write_are_written_by_the_standard_library() -> None:
-    big = 2**70
-    value = {"big": big, "text": "lone \ud800 surrogate"}
-
-    assert json.loads(json_codec.dumps(value).decode("utf-8", "surrogatepass")) == value
+def test_an_integer_orjson_cannot_write_is_written_by_the_standard_library() -> None:
+    assert json.loads(json_codec.dumps({"big": 2**70})) == {"big": 2**70}

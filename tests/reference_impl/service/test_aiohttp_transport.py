@@ -1,4 +1,5 @@
-"""The DeepSeek clients' transport (httpx over aiohttp) against real loopback servers."""
+"""The DeepSeek clients' transport (httpx over aiohttp) against real loopback servers: what
+httpcore did, aiohttp does too (docs/decisions.md S9)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import gzip
 import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -14,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from reference_impl.queue.aiohttp_transport import AiohttpTransport
+from reference_impl.queue.http_clients import deepseek_clients, proxy_in_environment
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ServerFactory = Callable[[Handler], Awaitable[str]]
@@ -21,12 +24,12 @@ ServerFactory = Callable[[Handler], Awaitable[str]]
 
 @pytest.fixture
 async def serve() -> AsyncIterator[ServerFactory]:
-    """Factory: `await serve(handler)` -> the base URL of a loopback server answering POST /."""
+    """Factory: `await serve(handler)` -> the base URL of a loopback server answering any POST."""
     servers: list[TestServer] = []
 
     async def start(handler: Handler) -> str:
         app = web.Application()
-        app.router.add_post("/", handler)
+        app.router.add_post("/{tail:.*}", handler)  # a proxy is asked for the whole URL
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)
@@ -137,3 +140,65 @@ async def test_no_more_connections_than_the_limit(serve: ServerFactory, client: 
 
     assert [answer.status_code for answer in answers] == [200] * 6
     assert most == 2  # the transport's limit
+
+
+async def test_a_reset_before_the_answer_is_a_read_error_as_httpcore_said(client: httpx.AsyncClient) -> None:
+    async def reset_on_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # an RST, not a FIN
+
+    server = await asyncio.start_server(reset_on_request, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(httpx.ReadError):
+            await client.post(f"http://127.0.0.1:{port}/", content=b"{}")
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_long_header_line_is_read_as_httpcore_read_it(
+    serve: ServerFactory, client: httpx.AsyncClient
+) -> None:
+    async def long_header(request: web.Request) -> web.Response:
+        return web.Response(text="ok", headers={"X-Long": "v" * 20_000})
+
+    url = await serve(long_header)
+    response = await client.post(url, content=b"{}")
+
+    assert len(response.headers["x-long"]) == 20_000
+
+
+async def test_a_header_value_with_a_line_break_is_a_local_protocol_error(
+    serve: ServerFactory, client: httpx.AsyncClient
+) -> None:
+    async def never(request: web.Request) -> web.Response:
+        raise AssertionError("the request must not be sent")
+
+    url = await serve(never)
+    with pytest.raises(httpx.LocalProtocolError):
+        await client.post(url, content=b"{}", headers={"Authorization": "Bearer sk-one\r\nX-Injected: 1"})
+
+
+async def test_a_proxy_named_in_the_environment_is_honoured(
+    serve: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def proxy(request: web.Request) -> web.Response:
+        return web.Response(text=f"proxied {request.method} {request.url}")
+
+    proxy_url = await serve(proxy)
+    with socket.socket() as probe:  # the target: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        target = f"http://127.0.0.1:{probe.getsockname()[1]}/chat/completions"
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+
+    assert proxy_in_environment()
+    async with deepseek_clients(1) as clients:
+        with clients.lease() as leased:
+            response = await leased.post(target, content=b"{}")
+
+    assert response.text == f"proxied POST {target}"
