@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fake_llm.plans.catalogue import Equipment, Exercise, exercises
@@ -35,8 +36,10 @@ def exercise_key(name: str) -> str:
     return key[:-1] if key.endswith("s") else key
 
 
+@functools.lru_cache(maxsize=256)
 def usable_exercises(equipment: tuple[str, ...], avoid: tuple[str, ...]) -> tuple[Exercise, ...]:
-    """Catalogue exercises the profile has equipment for and does not avoid."""
+    """Catalogue exercises the profile has equipment for and does not avoid (kept for the
+    last profiles asked: each plan asks once, and a profile's stages ask alike)."""
     owned = owned_equipment(equipment)
     avoided = {exercise_key(name) for name in avoid}
     return tuple(

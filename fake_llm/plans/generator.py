@@ -99,6 +99,7 @@ class PlanGenerator:
         self._foods = foods()
         self._mobility = mobility_drills()
         self._sleep = sleep_tips()
+        self._meal_pools: dict[tuple[str, MealSlot], tuple[Food, ...]] = {}
 
     def generate(self, profile: Profile, targets: Targets, seed: int) -> dict[str, Any]:
         """The plan for `profile` and `targets`; the same seed gives the same plan."""
@@ -169,10 +170,17 @@ class PlanGenerator:
         item_count = sum(len(block["items"]) for block in blocks)
         return {"focus": focus, "durationMin": 15 + 8 * item_count, "blocks": blocks}
 
-    def _meal_items(
-        self, slot: MealSlot, allowed: tuple[Food, ...], kcal: int
-    ) -> list[dict[str, str]]:
-        pool = [food for food in allowed if slot in food.slots]
+    def _meal_pool(self, diet: str, slot: MealSlot) -> tuple[Food, ...]:
+        """The catalogue's foods for a diet and a meal slot, in catalogue order (kept: a plan
+        asks for them seven times a meal)."""
+        pool = self._meal_pools.get((diet, slot))
+        if pool is None:
+            diets = DIET_FOODS[diet]
+            pool = tuple(food for food in self._foods if food.diet in diets and slot in food.slots)
+            self._meal_pools[(diet, slot)] = pool
+        return pool
+
+    def _meal_items(self, slot: MealSlot, pool: tuple[Food, ...], kcal: int) -> list[dict[str, str]]:
         count = 1 if slot == "snack" else 2
         chosen: Sequence[Food] = self._rng.sample(pool, min(count, len(pool)))
         scale = min(2.5, max(0.5, kcal / (350 * len(chosen))))
@@ -186,12 +194,11 @@ class PlanGenerator:
         weights = tuple(weight for _, _, weight in layout)
         kcals = split_exactly(targets.total_kcal, weights)
         proteins = split_exactly(targets.protein_g, weights)
-        diets = DIET_FOODS[profile.dietary_preference]
-        allowed = tuple(food for food in self._foods if food.diet in diets)
+        diet = profile.dietary_preference
         meals = [
             {
                 "name": name,
-                "items": self._meal_items(slot, allowed, kcal),
+                "items": self._meal_items(slot, self._meal_pool(diet, slot), kcal),
                 "kcal": kcal,
                 "protein_g": protein,
             }
