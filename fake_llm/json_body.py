@@ -21,8 +21,11 @@ from aiohttp import web
 
 MAX_NUMBER_CHARS = 100
 SURROGATE = re.compile("[\ud800-\udfff]")
-# 19 digits or more may be an integer orjson reads as a float, where the strict reader keeps an int
-LONG_DIGIT_RUN = re.compile(r"\d{19}")
+# 19 digits in a row may be an integer orjson reads as a float (the strict reader keeps an int)
+# or part of a number over MAX_NUMBER_CHARS; found by mapping digits to "1" (a regex over a
+# 20 KB body took 300 us, more than the strict reader itself)
+DIGITS_AS_ONES = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+LONG_DIGIT_RUN = b"1" * 19
 
 
 class JsonBodyError(ValueError):
@@ -116,7 +119,7 @@ def loads(raw: bytes, *, max_depth: int) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise JsonBodyError(f"not UTF-8 (byte {error.start})") from None
-    fast = _read_fast(text, max_depth)
+    fast = _read_fast(raw, text, max_depth)
     if fast is not None:
         return fast[0]
     with _strict_decoding(max_depth):
@@ -124,9 +127,10 @@ def loads(raw: bytes, *, max_depth: int) -> Any:
     return _check_decoded(value, max_depth)
 
 
-def _read_fast(text: str, max_depth: int) -> tuple[Any] | None:
-    """orjson's reading of `text`, when the strict reader would read the same; else None."""
-    if LONG_DIGIT_RUN.search(text):
+def _read_fast(raw: bytes, text: str, max_depth: int) -> tuple[Any] | None:
+    """orjson's reading of `text` (`raw` decoded), when the strict reader would read the same;
+    else None."""
+    if LONG_DIGIT_RUN in raw.translate(DIGITS_AS_ONES):
         return None
     try:
         value = orjson.loads(text)
