@@ -55,7 +55,8 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
     except _NotAJsonNumber as not_a_number:
         text = fast_refusal.doc  # orjson's text and position count characters, as json's do
-        raise _refusal(not_a_number, text, _token_at(text, not_a_number.token, fast_refusal.pos)) from None
+        position = _token_at(text, not_a_number.token, fast_refusal.pos)
+        raise json.JSONDecodeError(str(not_a_number), text, position) from None
 
 
 def decode_at(text: str, start: int) -> tuple[Any, int]:
@@ -68,7 +69,8 @@ def decode_at(text: str, start: int) -> tuple[Any, int]:
             stopped = 0
         except orjson.JSONDecodeError as refused:
             stopped = refused.pos
-        raise _refusal(not_a_number, text, _token_at(text, not_a_number.token, start + stopped)) from None
+        position = _token_at(text, not_a_number.token, start + stopped)
+        raise json.JSONDecodeError(str(not_a_number), text, position) from None
     return value, end
 
 
@@ -76,10 +78,6 @@ def _token_at(text: str, token: str, near: int) -> int:
     """Where `token` starts: orjson stops at it, or one past a leading minus sign."""
     found = text.find(token, max(0, near - 1))
     return found if found != -1 else near
-
-
-def _refusal(not_a_number: _NotAJsonNumber, text: str, position: int) -> json.JSONDecodeError:
-    return json.JSONDecodeError(str(not_a_number), text, position)
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:

@@ -81,7 +81,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.LocalProtocolError(_describe(failure), request=request) from None
         return httpx.Response(
             status_code=response.status,
-            headers=[(name, value) for name, value in response.raw_headers],
+            headers=response.raw_headers,
             stream=_ResponseBody(response, request),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
         )

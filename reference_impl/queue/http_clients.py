@@ -34,7 +34,8 @@ class DeepSeekClients:
         shards = max(1, -(-concurrency // CONNECTIONS_PER_CLIENT))
         per_client = -(-concurrency // shards)
         tls = httpx.create_ssl_context()
-        self.clients = tuple(_client(per_client, tls) for _ in range(shards))
+        proxied = proxy_in_environment()
+        self.clients = tuple(_client(per_client, tls, proxied=proxied) for _ in range(shards))
         self._leases = [0] * shards
 
     @contextlib.contextmanager
@@ -52,12 +53,12 @@ class DeepSeekClients:
             await client.aclose()
 
 
-def _client(max_connections: int, tls: ssl.SSLContext) -> httpx.AsyncClient:
+def _client(max_connections: int, tls: ssl.SSLContext, *, proxied: bool) -> httpx.AsyncClient:
     """Deadlines are enforced by the pipeline (by cancellation), not by httpx timeouts.
 
     httpx honours a proxy named in the environment (`HTTPS_PROXY`, `ALL_PROXY`, ...) only
     on its own transport, so with one named the clients are plain httpx, as before S9."""
-    if proxy_in_environment():
+    if proxied:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         return httpx.AsyncClient(
             timeout=httpx.Timeout(None), follow_redirects=False, verify=tls, limits=limits

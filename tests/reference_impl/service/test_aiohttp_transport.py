@@ -74,29 +74,28 @@ async def test_a_refused_connection_is_a_connect_error(client: httpx.AsyncClient
         await client.post(f"http://127.0.0.1:{port}/", content=b"{}")
 
 
-async def test_a_body_cut_short_is_a_protocol_error(serve: ServerFactory, client: httpx.AsyncClient) -> None:
-    async def cut(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Length": "100"})
-        await response.prepare(request)
-        await response.write(b"only part")
-        assert request.transport is not None
-        request.transport.close()
-        return response
-
-    url = await serve(cut)
-    with pytest.raises(httpx.RemoteProtocolError):
-        await client.post(url, content=b"{}")
+async def _cut_short(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Length": "100"})
+    await response.prepare(request)
+    await response.write(b"only part")
+    assert request.transport is not None
+    request.transport.close()
+    return response
 
 
-async def test_a_server_that_hangs_up_without_answering_is_a_protocol_error(
-    serve: ServerFactory, client: httpx.AsyncClient
+async def _hang_up(request: web.Request) -> web.Response:
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response()
+
+
+@pytest.mark.parametrize(
+    "handler", [_cut_short, _hang_up], ids=["body-cut-short", "hang-up-before-answering"]
+)
+async def test_a_server_that_hangs_up_is_a_protocol_error(
+    serve: ServerFactory, client: httpx.AsyncClient, handler: Handler
 ) -> None:
-    async def hang_up(request: web.Request) -> web.Response:
-        assert request.transport is not None
-        request.transport.close()
-        return web.Response()
-
-    url = await serve(hang_up)
+    url = await serve(handler)
     with pytest.raises(httpx.RemoteProtocolError):
         await client.post(url, content=b"{}")
 
